@@ -1,0 +1,175 @@
+// The bare test machine of shared/test-vectors.md: user-mode code (CPL 3) under a 64-bit kernel,
+// as on the x86-64 Linux that records the vectors. Mode 32 runs compatibility-mode code (CS 0x23)
+// with GS selecting an LDT data segment (base 0x20000000, limit 0xffff); mode 64 runs CS 0x33.
+// Memory: the code page at 0x10000000 (user RWX) and an 8 KiB data window at 0x20000000 (user RW);
+// nothing else is mapped, so any other access is a not-present #PF as on the reference machine.
+// The descriptor tables imitate Linux's GDT and the oracle's LDT entry, and the IDT gate rules
+// (INT3/INTO/INT 0x80 are DPL 3, every other INT n raises #GP(n*8+2)).
+import {
+  DOM_BASE, DOM_GUEST_TYPE, GUEST_BARE32, GUEST_BARE64, GUEST_RAM_BASE, PAGE_SIZE, CPU_BASE, CPU_CR3,
+  CPU_FAULT_VEC, CPU_FAULT_ERR, CPU_FAULT_HAS_ERR, CPU_FAULT_CR2, EXIT_EXCEPTION, EXIT_SENTINEL, EXIT_SYSCALL, EXIT_BUDGET,
+  CPU_MXCSR, CPU_FPU_CW,
+} from './layout';
+import {
+  setCr0, setCr4, setEfer, setRip, setRflagsRaw, setCpl, setSegCache, getRip,
+  CR0_PE, CR0_MP, CR0_ET, CR0_NE, CR0_WP, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_OSXMMEXCPT,
+  EFER_LME, EFER_LMA, EFER_NXE, EFER_SCE, ES, CS, SS, DS, FS, GS, LDTR, TR,
+} from './cpu/state';
+import { faultVector, clearFault, raiseGP, VEC_BP, VEC_OF, VEC_DB } from './cpu/fault';
+import { requestStop, beginSlice, stopRequested, exitReason } from './exit';
+import { tlbFlushAll } from './mmu/tlb';
+import { SOFTINT_INT3, SOFTINT_INTO, SOFTINT_INT1 } from './platform';
+import { step, refreshMode, invalidateCodeCaches } from './cpu/interp';
+
+export const BARE_CODE_VA: u64 = 0x10000000;
+export const BARE_DATA_VA: u64 = 0x20000000;
+export const BARE_DATA_SIZE: u32 = 0x2000;
+// Machine frames used by the bare machine.
+const F_PML4: u32 = 1, F_PDPT: u32 = 2, F_PD: u32 = 3, F_PT_CODE: u32 = 4, F_PT_DATA: u32 = 5;
+const F_CODE: u32 = 8, F_DATA: u32 = 9; // data: frames 9 and 10
+export const BARE_FRAMES_NEEDED: u32 = 16;
+
+// Linux x86-64 GDT (selectors 0x10 kernel CS, 0x18 kernel DS, 0x23 user CS32, 0x2b user DS, 0x33 user CS64).
+const GDT_USER_CS32: u64 = 0x00cffb000000ffff;
+const GDT_USER_DS: u64 = 0x00cff3000000ffff;
+const GDT_USER_CS64: u64 = 0x00affb000000ffff;
+const GDT_KERNEL_CS: u64 = 0x00af9b000000ffff;
+const GDT_KERNEL_DS: u64 = 0x00cf93000000ffff;
+// The oracle's LDT entry 0: 16-bit-addressing data segment, base 0x20000000, limit 0xffff, DPL 3.
+const LDT_GS: u64 = 0x2040f3000000ffff; // base 0x20000000, limit 0xffff bytes, D=1, P DPL3 data RW A
+export const BARE_GS_SELECTOR: u32 = 0x7; // LDT index 0, TI = 1, RPL 3
+
+@inline function frame(n: u32): u32 { return GUEST_RAM_BASE + n * PAGE_SIZE; }
+
+/** Builds the bare machine for `mode` (32 or 64). coreInit must have given at least BARE_FRAMES_NEEDED frames. */
+export function bareInit(mode: u32): void {
+  store<u32>(DOM_BASE + DOM_GUEST_TYPE, mode == 64 ? GUEST_BARE64 : GUEST_BARE32);
+  for (let f: u32 = 1; f < BARE_FRAMES_NEEDED; f++) memory.fill(frame(f), 0, PAGE_SIZE);
+  const user: u64 = 0x7; // P | RW | US
+  store<u64>(frame(F_PML4), (<u64>F_PDPT << 12) | user);
+  store<u64>(frame(F_PDPT), (<u64>F_PD << 12) | user);
+  store<u64>(frame(F_PD) + 8 * <u32>(BARE_CODE_VA >> 21), (<u64>F_PT_CODE << 12) | user);
+  store<u64>(frame(F_PD) + 8 * <u32>(BARE_DATA_VA >> 21), (<u64>F_PT_DATA << 12) | user);
+  store<u64>(frame(F_PT_CODE), (<u64>F_CODE << 12) | user);
+  store<u64>(frame(F_PT_DATA), (<u64>F_DATA << 12) | user);
+  store<u64>(frame(F_PT_DATA) + 8, (<u64>(F_DATA + 1) << 12) | user);
+  memory.fill(frame(F_CODE), 0xcc, PAGE_SIZE);
+
+  store<u64>(CPU_BASE + CPU_CR3, <u64>F_PML4 << 12);
+  setCr0(CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG);
+  setCr4(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
+  setEfer(EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE);
+  tlbFlushAll();
+  bareResetRegisters(mode);
+}
+
+/** Segment state and RIP/RFLAGS as at the start of a vector; general registers are the host's job. */
+export function bareResetRegisters(mode: u32): void {
+  const dsAttr = descAttr(GDT_USER_DS);
+  if (mode == 64) setSegCache(CS, 0x33, descAttr(GDT_USER_CS64), 0xffffffff, 0);
+  else setSegCache(CS, 0x23, descAttr(GDT_USER_CS32), 0xffffffff, 0);
+  setSegCache(SS, 0x2b, dsAttr, 0xffffffff, 0);
+  setSegCache(DS, 0x2b, dsAttr, 0xffffffff, 0);
+  setSegCache(ES, 0x2b, dsAttr, 0xffffffff, 0);
+  if (mode == 64) setSegCache(FS, 0, 0, 0, 0);
+  else setSegCache(FS, 0x2b, dsAttr, 0xffffffff, 0); // the oracle's FS in mode 32 is flat user data
+  if (mode == 64) setSegCache(GS, 0, 0, 0, 0);
+  else setSegCache(GS, BARE_GS_SELECTOR, descAttr(LDT_GS), 0xffff, BARE_DATA_VA);
+  setSegCache(LDTR, 0x50, 0x82, 0xffff, 0);
+  setSegCache(TR, 0x40, 0x8b, 0x67, 0);
+  setCpl(3);
+  setRip(BARE_CODE_VA);
+  setRflagsRaw(0x202);
+  store<u32>(CPU_BASE + CPU_MXCSR, 0x1f80);
+  store<u16>(CPU_BASE + CPU_FPU_CW, 0x37f);
+  refreshMode();
+  invalidateCodeCaches();
+}
+
+/** Segment attributes (SEG_ATTR format) of a raw descriptor. */
+export function descAttr(d: u64): u32 {
+  return (<u32>(d >> 40) & 0xff) | ((<u32>(d >> 52) & 0xf) << 12);
+}
+
+export function bareCodeHost(): u32 { return frame(F_CODE); }
+export function bareDataHost(): u32 { return frame(F_DATA); }
+
+/**
+ * Runs until RIP reaches the 0xCC sentinel after `codeLen` bytes of code (EXIT_SENTINEL, not executed),
+ * an exception (EXIT_EXCEPTION, record in CPU_FAULT_*), SYSCALL / INT 0x80 (EXIT_SYSCALL), or `maxSteps`
+ * instructions (EXIT_BUDGET). `maxSteps` = 1 is the vectors' `step` mode.
+ */
+export function bareRun(codeLen: u32, maxSteps: u32): u32 {
+  beginSlice();
+  store<u32>(CPU_BASE + CPU_FAULT_VEC, 0xffffffff);
+  const stopLo = BARE_CODE_VA + codeLen, stopHi = BARE_CODE_VA + PAGE_SIZE;
+  for (let i: u32 = 0; i < maxSteps; i++) {
+    const rip = getRip();
+    if (maxSteps != 1 && rip >= stopLo && rip < stopHi) return EXIT_SENTINEL;
+    step();
+    if (stopRequested) return exitReason();
+  }
+  if (maxSteps != 1) {
+    const rip = getRip();
+    if (rip >= stopLo && rip < stopHi) return EXIT_SENTINEL;
+  }
+  return EXIT_BUDGET;
+}
+
+/** A fault ended the run: keep its record (vector, error code, CR2) for the host. */
+export function stopOnFault(): void {
+  const vec = faultVector;
+  const err = load<u32>(CPU_BASE + CPU_FAULT_ERR);
+  const hasErr = load<u32>(CPU_BASE + CPU_FAULT_HAS_ERR);
+  const cr2 = load<u64>(CPU_BASE + CPU_FAULT_CR2);
+  clearFault();
+  recordEvent(vec, err, hasErr, cr2);
+  requestStop(EXIT_EXCEPTION, vec);
+}
+
+function recordEvent(vec: u32, err: u32, hasErr: u32, cr2: u64): void {
+  store<u32>(CPU_BASE + CPU_FAULT_VEC, vec);
+  store<u32>(CPU_BASE + CPU_FAULT_ERR, err);
+  store<u32>(CPU_BASE + CPU_FAULT_HAS_ERR, hasErr);
+  store<u64>(CPU_BASE + CPU_FAULT_CR2, cr2);
+}
+
+/** A trap-type exception: RIP moves past the instruction, then the run stops (as SIGTRAP would). */
+function trapAfter(vec: u32, nextRip: u64): void {
+  setRip(nextRip);
+  recordEvent(vec, 0, 0, 0);
+  requestStop(EXIT_EXCEPTION, vec);
+}
+
+export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
+  if (kind == SOFTINT_INT3) { trapAfter(VEC_BP, nextRip); return; }
+  if (kind == SOFTINT_INTO) { trapAfter(VEC_OF, nextRip); return; }
+  if (kind == SOFTINT_INT1) { trapAfter(VEC_DB, nextRip); return; }
+  if (vector == 3) { trapAfter(VEC_BP, nextRip); return; } // CD 03: DPL-3 gate
+  if (vector == 4) { trapAfter(VEC_OF, nextRip); return; }
+  if (vector == 0x80) { requestStop(EXIT_SYSCALL, 0x80); return; }
+  raiseGP((vector << 3) | 2); // gate DPL 0 < CPL 3: #GP with the IDT bit set
+}
+
+export function syscallInstruction(nextRip: u64): void {
+  requestStop(EXIT_SYSCALL, 0);
+}
+
+/** The Linux GDT and the oracle's one LDT entry. */
+export function readDescriptor(selector: u32): u64 {
+  const index = selector >> 3;
+  if ((selector & 4) != 0) {
+    if (index == 0) return LDT_GS;
+    raiseGP(selector & 0xfffc);
+    return 0;
+  }
+  switch (index) {
+    case 2: return GDT_KERNEL_CS;
+    case 3: return GDT_KERNEL_DS;
+    case 4: return GDT_USER_CS32;
+    case 5: return GDT_USER_DS;
+    case 6: return GDT_USER_CS64;
+    case 0: case 1: case 7: case 8: case 9: case 10: case 11: case 12: case 13: case 14: case 15: return 0;
+    default: raiseGP(selector & 0xfffc); return 0;
+  }
+}

@@ -1,0 +1,238 @@
+// Instruction decode state and code fetch (Intel SDM vol. 2, chapter 2 "Instruction format").
+// The state of the instruction being decoded lives in wasm globals (prefixes, operand and address
+// size, REX); bytes come through a cached host pointer to the current code page, revalidated per
+// instruction against mmu/tlb.ts tlbGeneration. Invariants: fetchEnd never lets the fast path read
+// past the page, the CS limit, or the 15-byte instruction length (the slow path raises #PF or #GP);
+// `ipNow()` is the IP of the next byte to fetch.
+import { tlbGeneration } from '../mmu/tlb';
+import { translateFetch } from '../mmu/access';
+import { raiseGP, faulted } from './fault';
+import { getRip, setRip } from './state';
+import { optCodePageCache } from './options';
+
+// ---- Mode cache (refreshed by interp.ts syncMode() from CR0/EFER/CS) ----
+/** 64-bit mode (long mode with CS.L = 1). */
+export let mode64: bool = false;
+/** Default operand and address size from CS.D (2 or 4); 4 in 64-bit mode. */
+export let defSize: u32 = 4;
+/** CS base and limit (32-bit modes: fetches beyond the limit are #GP(0)). */
+export let csBase: u64 = 0;
+export let csLimit: u32 = 0xffffffff;
+/** Mask of the instruction pointer: 0xffff, 0xffffffff, or all ones in 64-bit mode. */
+export let ipMask: u64 = 0xffffffff;
+/** Mask of the stack pointer (SS.B in 32-bit modes; all ones in 64-bit mode). */
+export let spMask: u64 = 0xffffffff;
+
+export function setModeCache(m64: bool, def: u32, base: u64, limit: u32, ssBig: bool): void {
+  mode64 = m64;
+  defSize = def;
+  csBase = m64 ? 0 : base;
+  csLimit = m64 ? 0xffffffff : limit;
+  ipMask = m64 ? <u64>0xffffffffffffffff : (def == 4 ? <u64>0xffffffff : <u64>0xffff);
+  spMask = m64 ? <u64>0xffffffffffffffff : (ssBig ? <u64>0xffffffff : <u64>0xffff);
+  invalidateFetchCache();
+}
+export function setSpMask(ssBig: bool): void {
+  spMask = mode64 ? <u64>0xffffffffffffffff : (ssBig ? <u64>0xffffffff : <u64>0xffff);
+}
+
+// ---- Per-instruction decode state ----
+/** IP of the instruction being executed (RIP until it commits). */
+export let ipStart: u64 = 0;
+/** Effective operand size in bytes (2, 4, 8) and address size (2, 4, 8). */
+export let opSize: u32 = 4;
+export let adSize: u32 = 4;
+/** The REX prefix byte (0x40..0x4F) when one immediately precedes the opcode, else 0. */
+export let rex: u32 = 0;
+/** Segment override (ES..GS) or -1. */
+export let segOvr: i32 = -1;
+/** 0, 0xF2 (REPNE) or 0xF3 (REP/REPE): the last of them wins, as on hardware. */
+export let repPfx: u32 = 0;
+export let lockPfx: bool = false;
+/** An operand-size prefix was present (SSE mandatory prefix 66). */
+export let pfx66: bool = false;
+/** Set when the instruction wrote RIP itself (branches, platform hooks): no fall-through commit. */
+export let ripWritten: bool = false;
+/** Opcode bytes as seen (for the unimplemented-opcode message): escape bytes and opcode. */
+export let opcodeBytes: u32 = 0;
+export let opcodeLen: u32 = 0;
+
+// ---- Fetch state ----
+let fetchHost: u32 = 0; // wasm offset of the next byte
+let fetchEnd: u32 = 0; // first wasm offset the fast path may not read
+let fetchDelta: u64 = 0; // IP of the byte at wasm offset h is h + fetchDelta
+let insnStartHost: u32 = 0;
+// The code-page cache: one linear page translated for execution.
+let cacheLin: u64 = 1; // page-aligned linear address, or 1 = empty
+let cacheHost: u32 = 0;
+let cacheEndOff: u32 = 0; // bytes of the page fetchable (CS limit may cut the page)
+let cacheGen: u32 = 0;
+
+export function invalidateFetchCache(): void { cacheLin = 1; }
+
+/** IP of the next byte to be fetched (at the end of decoding: the next instruction's IP). */
+@inline export function ipNow(): u64 { return (<u64>fetchHost + fetchDelta) & ipMask; }
+
+/** Commits a branch target: RIP = target (already masked by the caller's operand size). */
+@inline export function jumpTo(target: u64): void {
+  setRip(target);
+  ripWritten = true;
+}
+@inline export function clearRipWritten(): void { ripWritten = false; }
+@inline export function markRipWritten(): void { ripWritten = true; }
+
+export function resetPrefixes(): void {
+  opSize = defSize;
+  adSize = defSize;
+  rex = 0;
+  segOvr = -1;
+  repPfx = 0;
+  lockPfx = false;
+  pfx66 = false;
+  opcodeBytes = 0;
+  opcodeLen = 0;
+}
+
+// ---- Prefix setters (interp.ts prefix cases) ----
+@inline export function prefixOpSize(): void {
+  pfx66 = true;
+  rex = 0;
+  opSize = defSize == 4 ? 2 : 4;
+}
+@inline export function prefixAdSize(): void {
+  rex = 0;
+  adSize = mode64 ? 4 : (defSize == 4 ? 2 : 4);
+}
+@inline export function prefixSeg(s: i32): void { segOvr = s; cancelRex(); }
+@inline export function prefixRep(p: u32): void { repPfx = p; cancelRex(); }
+@inline export function prefixLock(): void { lockPfx = true; cancelRex(); }
+@inline export function prefixRex(b: u32): void {
+  rex = b;
+  opSize = (b & 8) != 0 ? 8 : (pfx66 ? 2 : 4);
+}
+/** A legacy prefix after REX makes the REX void (it must immediately precede the opcode). */
+@inline function cancelRex(): void {
+  if (rex != 0) { rex = 0; opSize = pfx66 ? 2 : 4; }
+}
+@inline export function rexW(): bool { return (rex & 8) != 0; }
+@inline export function noteOpcode(b: u32): void {
+  if (opcodeLen < 4) { opcodeBytes |= b << (opcodeLen * 8); opcodeLen++; }
+}
+
+/**
+ * Starts an instruction at RIP: sets up the fetch pointer (through the code-page cache) and resets
+ * the prefix state. Returns false with a fault raised when not even the first byte can be fetched
+ * (the fault is raised by the first fetch instead).
+ */
+export function beginInsn(): void {
+  const ip = getRip();
+  ipStart = ip;
+  ripWritten = false;
+  const lin = mode64 ? ip : ((csBase + ip) & 0xffffffff);
+  const off = <u32>lin & 0xfff;
+  if ((lin & ~(<u64>0xfff)) == cacheLin && cacheGen == tlbGeneration && off < cacheEndOff) {
+    const h = cacheHost + off;
+    fetchHost = h;
+    insnStartHost = h;
+    const lenEnd = h + 15;
+    const pageEnd = cacheHost + cacheEndOff;
+    fetchEnd = lenEnd < pageEnd ? lenEnd : pageEnd;
+    fetchDelta = ip - <u64>h;
+  } else {
+    // Empty cache: the first fetch takes the slow path, which translates the page.
+    fetchHost = 0;
+    fetchEnd = 0;
+    insnStartHost = 0;
+    fetchDelta = ip;
+  }
+  resetPrefixes();
+}
+
+/** Refills the fetch window at the next byte; false with #GP/#PF raised if it cannot be fetched. */
+function refill(): bool {
+  const ip = (<u64>fetchHost + fetchDelta) & ipMask;
+  const done = ip - ipStart;
+  if ((done & ipMask) >= 15) { raiseGP(0); return false; } // instruction longer than 15 bytes
+  if (!mode64 && ip > <u64>csLimit) { raiseGP(0); return false; }
+  const lin = mode64 ? ip : ((csBase + ip) & 0xffffffff);
+  const h = translateFetch(lin);
+  if (faulted()) return false;
+  const off = <u32>lin & 0xfff;
+  let endOff: u32 = 0x1000;
+  if (!mode64) {
+    // The CS limit may end inside this page.
+    const room = <u64>csLimit - ip + 1; // bytes up to and including the limit
+    if (room < <u64>(0x1000 - off)) endOff = off + <u32>room;
+  }
+  if (optCodePageCache) {
+    cacheLin = lin & ~(<u64>0xfff);
+    cacheHost = h - off;
+    cacheEndOff = endOff;
+    cacheGen = tlbGeneration;
+  }
+  fetchHost = h;
+  fetchDelta = ip - <u64>h;
+  const left = <u32>(15 - done);
+  const pageEnd = h - off + endOff;
+  fetchEnd = h + left < pageEnd ? h + left : pageEnd;
+  return true;
+}
+
+function fetch8Slow(): u32 {
+  if (!refill()) return 0;
+  const h = fetchHost;
+  fetchHost = h + 1;
+  return load<u8>(h);
+}
+
+/** The next instruction byte (0 with a fault raised if it cannot be fetched). */
+@inline export function fetch8(): u32 {
+  const h = fetchHost;
+  if (h < fetchEnd) {
+    fetchHost = h + 1;
+    return load<u8>(h);
+  }
+  return fetch8Slow();
+}
+
+function fetchNSlow(n: u32): u64 {
+  let v: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const b = fetch8();
+    if (faulted()) return 0;
+    v |= <u64>b << (<u64>i * 8);
+  }
+  return v;
+}
+@inline export function fetch16(): u32 {
+  const h = fetchHost;
+  if (h + 2 <= fetchEnd) { fetchHost = h + 2; return load<u16>(h); }
+  return <u32>fetchNSlow(2);
+}
+@inline export function fetch32(): u32 {
+  const h = fetchHost;
+  if (h + 4 <= fetchEnd) { fetchHost = h + 4; return load<u32>(h); }
+  return <u32>fetchNSlow(4);
+}
+@inline export function fetch64(): u64 {
+  const h = fetchHost;
+  if (h + 8 <= fetchEnd) { fetchHost = h + 8; return load<u64>(h); }
+  return fetchNSlow(8);
+}
+/** Sign-extended 8-bit immediate. */
+@inline export function fetchS8(): u64 { return <u64>(<i64>(<i8>fetch8())); }
+/** Immediate of operand size `size` (an imm32 sign-extended for 64-bit operands), as u64. */
+export function fetchImm(size: u32): u64 {
+  if (size == 1) return <u64>fetch8();
+  if (size == 2) return <u64>fetch16();
+  const v = fetch32();
+  return size == 8 ? <u64>(<i64>(<i32>v)) : <u64>v;
+}
+/** Sign-extended immediate of operand size (iz sign-extended to 64 bits for relative branches). */
+export function fetchSImm(size: u32): u64 {
+  if (size == 2) return <u64>(<i64>(<i16>fetch16()));
+  return <u64>(<i64>(<i32>fetch32()));
+}
+
+/** Bytes fetched so far for this instruction. */
+@inline export function insnLength(): u32 { return <u32>((ipNow() - ipStart) & ipMask); }

@@ -1,0 +1,23 @@
+// Switches for the interpreter's optimisations and vendor choices (design.md: every optimisation can
+// be turned off by one switch, so a wrong result can be bisected). The optimisation switches are
+// run-time globals (the host may flip them through the lead's exports); vendor choices are constants.
+// Invariant: with every switch off the interpreter still runs every instruction correctly, only slower.
+
+/** Fetch instruction bytes through a cached host pointer to the current code page (cpu/decode.ts). */
+export let optCodePageCache: bool = true;
+/** Bulk page-at-a-time REP MOVS/STOS when the direction flag is clear (cpu/string.ts). */
+export let optFastRepString: bool = true;
+
+export function setOptCodePageCache(on: bool): void { optCodePageCache = on; }
+export function setOptFastRepString(on: bool): void { optFastRepString = on; }
+
+/**
+ * Vendor behaviour where Intel and AMD differ. The reference CPU of the test vectors is the AMD EPYC
+ * of the development machines (test-vectors.md), so AMD choices are the default.
+ * - AMD: an operand-size (66h) prefix on a near JMP/CALL/RET/Jcc in 64-bit mode gives a 16-bit target
+ *   (IP truncated); Intel ignores the prefix there (64-bit operand size).
+ */
+export const VENDOR_AMD: bool = true;
+
+/** Iterations of a REP string instruction done before the loop yields (RIP stays on it, restartable). */
+export const REP_CHUNK: u32 = 1 << 16;

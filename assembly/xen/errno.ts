@@ -1,0 +1,20 @@
+// Xen's error numbers (public/errno.h), returned negated from hypercalls.
+export const EPERM: i64 = 1;
+export const ENOENT: i64 = 2;
+export const ESRCH: i64 = 3;
+export const EINTR: i64 = 4;
+export const EIO: i64 = 5;
+export const E2BIG: i64 = 7;
+export const EAGAIN: i64 = 11;
+export const ENOMEM: i64 = 12;
+export const EACCES: i64 = 13;
+export const EFAULT: i64 = 14;
+export const EBUSY: i64 = 16;
+export const EEXIST: i64 = 17;
+export const ENODEV: i64 = 19;
+export const EINVAL: i64 = 22;
+export const ENOSPC: i64 = 28;
+export const ERANGE: i64 = 34;
+export const ENOSYS: i64 = 38;
+export const ETIME: i64 = 62;
+export const EOPNOTSUPP: i64 = 95;

@@ -1,0 +1,61 @@
+// Guest timers (xen-pv-abi.md 2.3 set_timer_op, vcpu_op timers; 3.6): one singleshot deadline per
+// vCPU (shared by set_timer_op and VCPUOP_set_singleshot_timer) and one periodic timer (Xen arms a
+// 10 ms one at boot; Linux stops it). Both raise VIRQ_TIMER when due. Checked at slice boundaries,
+// after hypercalls, and when the vCPU blocks (deterministic time then jumps to the next deadline).
+import { PV_TIMER_DEADLINE, PV_TIMER_PERIOD, PV_TIMER_NEXT_PERIODIC } from '../layout';
+import { systemTimeNs } from './time';
+import { sendVirq, VIRQ_TIMER } from './evtchn';
+import { pvGet64, pvSet64 } from './vcpu';
+
+export const DEFAULT_PERIOD_NS: u64 = 10_000_000;
+export const MIN_PERIOD_NS: u64 = 1_000_000;
+/** Deadlines further away than this are clamped to now + 100 ms, as Xen does for set_timer_op. */
+const ABSURD_NS: u64 = <u64>1 << 50;
+
+export function timerReset(): void {
+  pvSet64(PV_TIMER_DEADLINE, 0);
+  pvSet64(PV_TIMER_PERIOD, DEFAULT_PERIOD_NS);
+  pvSet64(PV_TIMER_NEXT_PERIODIC, DEFAULT_PERIOD_NS);
+}
+
+export function setSingleshot(deadline: u64): void {
+  const now = systemTimeNs();
+  if (deadline > now + ABSURD_NS) deadline = now + 100_000_000;
+  pvSet64(PV_TIMER_DEADLINE, deadline == 0 ? 0 : (deadline < 1 ? 1 : deadline));
+}
+
+export function stopSingleshot(): void { pvSet64(PV_TIMER_DEADLINE, 0); }
+
+export function setPeriodic(period: u64): void {
+  pvSet64(PV_TIMER_PERIOD, period);
+  pvSet64(PV_TIMER_NEXT_PERIODIC, period == 0 ? 0 : systemTimeNs() + period);
+}
+
+/** The earliest armed deadline in ns of system time, or 0 when none is armed. */
+export function nextDeadline(): u64 {
+  const a = pvGet64(PV_TIMER_DEADLINE);
+  const b = pvGet64(PV_TIMER_PERIOD) != 0 ? pvGet64(PV_TIMER_NEXT_PERIODIC) : 0;
+  if (a == 0) return b;
+  if (b == 0) return a;
+  return a < b ? a : b;
+}
+
+/** Fires whatever is due; true when VIRQ_TIMER was raised. */
+export function checkTimers(): bool {
+  const now = systemTimeNs();
+  let fired = false;
+  const d = pvGet64(PV_TIMER_DEADLINE);
+  if (d != 0 && now >= d) { pvSet64(PV_TIMER_DEADLINE, 0); fired = true; }
+  const period = pvGet64(PV_TIMER_PERIOD);
+  if (period != 0) {
+    let next = pvGet64(PV_TIMER_NEXT_PERIODIC);
+    if (now >= next) {
+      fired = true;
+      // Missed periods are merged into one event, as Xen does after a long deschedule.
+      next += ((now - next) / period + 1) * period;
+      pvSet64(PV_TIMER_NEXT_PERIODIC, next);
+    }
+  }
+  if (fired) sendVirq(VIRQ_TIMER);
+  return fired;
+}

@@ -1,0 +1,169 @@
+// `xenwasm run [kernel]`: boots a PV kernel headless in a worker thread and streams its console to
+// stdout; keystrokes go to the guest when stdin is a terminal (Ctrl-] leaves, as in `xl console`).
+// Exit codes: 0 the guest powered off (or asked to reboot/suspend: not restarted), 1 it crashed,
+// 2 usage or load error (one line: `xenwasm: <file>: <reason>`), 3 the --max-instructions limit.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { DomainConfig, DomainExit } from '../../workers/api.ts';
+import { spawnVm } from '../../workers/host/node.ts';
+import { MAX_MEMORY_MIB } from '../../workers/loader/index.ts';
+import { formatRegisters, statsLine } from '../report.ts';
+
+export const DEFAULT_KERNEL = fileURLToPath(new URL('../../guests/images/hello-pv32.elf', import.meta.url));
+const CTRL_RIGHT_BRACKET = 0x1d;
+const CRASH_TRACE_LINES = 20;
+
+interface RunOptions {
+  memory: number;
+  cmdline?: string;
+  maxInstructions: number;
+  clock: 'realtime' | 'deterministic';
+  stats?: boolean;
+}
+
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number ${max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `of at least ${min}`}`);
+    }
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('boot a PV kernel headless; its console goes to stdout')
+    .argument('[kernel]', 'kernel image: an ELF with Xen notes, or a bzImage (default: the hello demo guest)')
+    .option('--memory <MiB>', 'guest RAM in MiB', wholeNumber(1, MAX_MEMORY_MIB), 64)
+    .option('--cmdline <string>', 'kernel command line (xl.cfg `extra`)')
+    .option('--max-instructions <n>', 'stop after n guest instructions (exit code 3); 0 = no limit', wholeNumber(0), 0)
+    .addOption(new Option('--clock <kind>', 'guest time source').choices(['realtime', 'deterministic']).default('realtime'))
+    .option('--stats', 'end with one JSON line: instructions, wall_ms, mips, hypercalls, exceptions')
+    .addHelpText('after', [
+      '',
+      'Keystrokes go to the guest when stdin is a terminal; Ctrl-] leaves.',
+      'Exit codes: 0 the guest powered off, 1 it crashed (report on stderr), 2 usage or load error,',
+      '3 stopped by --max-instructions.',
+    ].join('\n'))
+    .action(async (kernel: string | undefined, options: RunOptions) => {
+      process.exitCode = await run(kernel, options);
+    });
+}
+
+function readReason(e: unknown): string {
+  switch ((e as { code?: string }).code) {
+    case 'ENOENT': return 'no such file';
+    case 'EISDIR': return 'is a directory';
+    case 'EACCES': return 'permission denied';
+    default: return (e as Error).message;
+  }
+}
+
+async function run(kernelArg: string | undefined, options: RunOptions): Promise<number> {
+  const file = kernelArg ?? relative(process.cwd(), DEFAULT_KERNEL);
+  let kernel: Uint8Array;
+  try {
+    kernel = readFileSync(kernelArg ?? DEFAULT_KERNEL);
+  } catch (e) {
+    console.error(`xenwasm: ${file}: ${readReason(e)}`);
+    return 2;
+  }
+
+  const config: DomainConfig = {
+    name: 'xenwasm-run',
+    kernel,
+    kernelName: file,
+    memory: options.memory,
+    extra: options.cmdline ?? '',
+    maxInstructions: options.maxInstructions,
+    clock: options.clock,
+  };
+  let lastByte = 0x0a;
+  let exited!: (exit: DomainExit | 'detached') => void;
+  const stopped = new Promise<DomainExit | 'detached'>((resolve) => (exited = resolve));
+
+  const handle = spawnVm();
+  try {
+    try {
+      await handle.create(config, {
+        onConsole(bytes) {
+          if (bytes.length) lastByte = bytes[bytes.length - 1];
+          process.stdout.write(bytes);
+        },
+        onExit: exited,
+      });
+    } catch (e) {
+      // Load errors already name the file ("<file>: not an ELF file"); others do not need to.
+      console.error(`xenwasm: ${(e as Error).message}`);
+      return 2;
+    }
+    // Input to a domain that just stopped has nowhere to go: drop it.
+    const stopInput = forwardTerminalInput((bytes) => handle.vm.sendInput(bytes).catch(() => {}), () => exited('detached'));
+    let exit: DomainExit | 'detached';
+    try {
+      await handle.vm.start();
+      exit = await stopped;
+    } finally {
+      stopInput();
+    }
+
+    if (options.stats) {
+      if (lastByte !== 0x0a) process.stdout.write('\n');
+      process.stdout.write(statsLine(await handle.vm.stats()) + '\n');
+    }
+    return report(file, exit);
+  } finally {
+    await handle.terminate();
+  }
+}
+
+/** Tells the user how the domain ended (stderr) and returns the exit code. */
+function report(file: string, exit: DomainExit | 'detached'): number {
+  if (exit === 'detached') {
+    console.error('\nxenwasm: detached (Ctrl-]); the domain was destroyed');
+    return 0;
+  }
+  if (exit.state === 'limit') {
+    console.error(`xenwasm: ${file}: ${exit.message}`);
+    return 3;
+  }
+  if (exit.state === 'shutdown' && exit.reason !== 'crash' && exit.reason !== 'watchdog') {
+    if (exit.reason !== 'poweroff') console.error(`xenwasm: ${file}: the guest asked to ${exit.reason}; xenwasm does not restart domains`);
+    return 0;
+  }
+  const why = exit.state === 'shutdown' ? `the guest shut down with reason ${exit.reason}` : exit.message;
+  console.error(`xenwasm: ${file}: domain crashed: ${why}`);
+  if (exit.registers) for (const line of formatRegisters(exit.registers)) console.error(`  ${line}`);
+  const trace = exit.trace?.slice(-CRASH_TRACE_LINES) ?? [];
+  if (trace.length) {
+    console.error(`last ${trace.length} trace entries, oldest first:`);
+    for (const line of trace) console.error(`  ${line}`);
+  }
+  return 1;
+}
+
+/**
+ * When stdin is a terminal: raw mode, every keystroke to the guest, Ctrl-] detaches. Otherwise
+ * stdin is left alone. Returns the function that restores the terminal.
+ */
+function forwardTerminalInput(send: (bytes: Uint8Array) => unknown, detach: () => void): () => void {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return () => {};
+  stdin.setRawMode(true);
+  stdin.resume();
+  const onData = (data: Buffer) => {
+    const cut = data.indexOf(CTRL_RIGHT_BRACKET);
+    if (cut !== 0) send(new Uint8Array(cut < 0 ? data : data.subarray(0, cut)));
+    if (cut >= 0) detach();
+  };
+  stdin.on('data', onData);
+  return () => {
+    stdin.off('data', onData);
+    stdin.setRawMode(false);
+    stdin.pause();
+  };
+}

@@ -1,0 +1,36 @@
+// What the CLI prints about a stopped domain: registers and trace for crash reports (stderr), and
+// the one-line JSON of --stats (stdout). 32-bit guests show e-registers with 8 hex digits.
+import type { DomainStats, Registers } from '../workers/api.ts';
+
+const hex = (v: bigint | number, digits: number) => '0x' + v.toString(16).padStart(digits, '0');
+
+/** Registers as a few aligned lines, as a crash dump shows them. */
+export function formatRegisters(r: Registers): string[] {
+  const wide = r.guestType.endsWith('64');
+  const d = wide ? 16 : 8;
+  const gpr = (name: keyof Registers) => `${wide ? name : 'e' + String(name).slice(1)}=${hex(r[name] as bigint, d)}`;
+  const lines = [
+    `guest ${r.guestType}, cpl ${r.cpl}`,
+    [gpr('rax'), gpr('rbx'), gpr('rcx'), gpr('rdx')].join(' '),
+    [gpr('rsi'), gpr('rdi'), gpr('rbp'), gpr('rsp')].join(' '),
+  ];
+  if (wide) {
+    lines.push(`r8=${hex(r.r8, d)} r9=${hex(r.r9, d)} r10=${hex(r.r10, d)} r11=${hex(r.r11, d)}`);
+    lines.push(`r12=${hex(r.r12, d)} r13=${hex(r.r13, d)} r14=${hex(r.r14, d)} r15=${hex(r.r15, d)}`);
+  }
+  lines.push(`${wide ? 'rip' : 'eip'}=${hex(r.rip, d)} ${wide ? 'rflags' : 'eflags'}=${hex(r.rflags, 8)}`);
+  lines.push(`cs=${hex(r.cs, 4)} ss=${hex(r.ss, 4)} ds=${hex(r.ds, 4)} es=${hex(r.es, 4)} fs=${hex(r.fs, 4)} gs=${hex(r.gs, 4)}`);
+  lines.push(`cr0=${hex(r.cr0, 8)} cr2=${hex(r.cr2, d)} cr3=${hex(r.cr3, d)} cr4=${hex(r.cr4, 8)}`);
+  return lines;
+}
+
+/** The --stats line: instructions, wall_ms, mips, hypercalls by name, exceptions by vector. */
+export function statsLine(s: DomainStats): string {
+  return JSON.stringify({
+    instructions: s.instructions,
+    wall_ms: s.wall_ms,
+    mips: s.mips,
+    hypercalls: s.hypercalls,
+    exceptions: s.exceptions,
+  });
+}

@@ -1,0 +1,142 @@
+// The page in a real browser: the production build served by `vite preview` with COOP/COEP, opened
+// in Debian's Chromium. The default demo guest must boot by itself, print its banner in the xterm.js
+// terminal, count instructions and hypercalls in the counters panel, and power off; the picker and
+// Reset must boot guests again; nothing may log an error. Leaves docs/screenshot.png (1280x800).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { buildAndPreview, findChromium, launchChromium, type Browser, type Served } from './harness.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BANNER = 'xenwasm hello: a Xen PV guest is running';
+const BOOT_TIMEOUT_MS = 60_000;
+
+/** The part of window.__xenwasm (web/main.ts) the test reads. */
+interface Hook {
+  console: string;
+  state: string;
+  stateLabel: string;
+  guest?: string;
+  stats?: { instructions: number; hypercalls_total: number };
+  error?: string;
+  exit?: { state: string; reason?: string; message?: string };
+  crossOriginIsolated: boolean;
+}
+
+const chrome = findChromium();
+const wanted = process.env.CHROME_PATH || '/usr/bin/chromium';
+const HOW = 'run `apt-get install -y chromium` or set CHROME_PATH';
+if (!chrome && process.env.CI !== 'true') console.warn(`e2e skipped: no Chromium at ${wanted}; ${HOW}`);
+
+// On CI a missing browser is a failure, not a skip.
+it.runIf(!chrome && process.env.CI === 'true')('finds Chromium for the end-to-end tests', () => {
+  throw new Error(`no Chromium at ${wanted}: ${HOW}`);
+});
+
+describe.runIf(chrome !== undefined)('the page in Chromium', { timeout: BOOT_TIMEOUT_MS + 30_000 }, () => {
+  let served: Served | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+
+  beforeAll(async () => {
+    served = await buildAndPreview(ROOT);
+    browser = await launchChromium(chrome!);
+    page = browser.page;
+    await page.goto(served.url);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await served?.close();
+  });
+
+  const hook = () => page.evaluate(() => (window as unknown as { __xenwasm: Hook }).__xenwasm) as Promise<Hook>;
+
+  /** Polls the page hook until `ok` holds; on timeout, says what the page showed instead. */
+  async function waitForHook(what: string, ok: (h: Hook) => boolean, timeoutMs = BOOT_TIMEOUT_MS): Promise<Hook> {
+    const deadline = Date.now() + timeoutMs;
+    let h = await hook();
+    while (!ok(h)) {
+      const dead = h.state === 'crashed' || h.state === 'error';
+      if (dead || Date.now() > deadline) {
+        throw new Error(
+          `${dead ? 'the domain stopped' : 'timed out'} waiting for ${what}: state=${h.stateLabel}${h.error ? ` error=${h.error}` : ''}` +
+            `${h.exit?.message ? ` exit=${h.exit.message}` : ''}\nconsole so far:\n${h.console.slice(-2000)}` +
+            `\nproblems: ${browser!.problems.join('; ') || 'none'}`,
+        );
+      }
+      await page.waitForTimeout(100);
+      h = await hook();
+    }
+    return h;
+  }
+
+  it('is served cross-origin isolated, so no fallback notice shows', async () => {
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(await page.locator('#isolation-notice').isHidden()).toBe(true);
+  });
+
+  it('lists the demo guests with hello-pv32 selected', async () => {
+    const values = await page.locator('#guest option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(values).toEqual(expect.arrayContaining(['hello-pv32', 'hello-pv64']));
+    expect(await page.locator('#guest').inputValue()).toBe('hello-pv32');
+  });
+
+  it('boots the default guest by itself and shows its banner in the terminal', async () => {
+    await waitForHook('the banner', (h) => h.console.includes(BANNER));
+    // The terminal's own rows (xterm.js DOM renderer) show it, not just the hook.
+    await expect.poll(() => page.locator('#terminal .xterm-rows').innerText(), { timeout: 5000 }).toContain(BANNER);
+  });
+
+  it('counts retired instructions and hypercalls', async () => {
+    const first = await waitForHook('stats', (h) => (h.stats?.instructions ?? 0) > 0);
+    if (first.state === 'running') {
+      const later = await waitForHook('the instruction count to grow', (h) => h.state !== 'running' || h.stats!.instructions > first.stats!.instructions);
+      expect(later.stats!.instructions).toBeGreaterThan(first.stats!.instructions);
+    }
+    const h = await waitForHook('hypercalls', (x) => (x.stats?.hypercalls_total ?? 0) > 0);
+    expect(h.stats!.hypercalls_total).toBeGreaterThan(0);
+    const shown = await page.locator('[data-counter="instructions"]').innerText();
+    expect(Number(shown.replace(/,/g, ''))).toBeGreaterThan(0);
+    expect(await page.locator('table[data-table="hypercalls"] tbody tr').count()).toBeGreaterThan(0);
+  });
+
+  it('shows the domain state as shutdown (poweroff) when the guest powers off', async () => {
+    const h = await waitForHook('the poweroff', (x) => x.state !== 'booting' && x.state !== 'running');
+    expect(h.stateLabel).toBe('shutdown (poweroff)');
+    expect(await page.locator('#state').innerText()).toBe('shutdown (poweroff)');
+    expect(await page.locator('#fault').isHidden()).toBe(true);
+    // Let the last stats() land in the panel, then keep a picture of the page.
+    await waitForHook('final stats', (x) => (x.stats?.instructions ?? 0) > 0);
+    await page.waitForTimeout(300);
+    mkdirSync(`${ROOT}/docs`, { recursive: true });
+    await page.screenshot({ path: `${ROOT}/docs/screenshot.png` });
+  });
+
+  it('disables Pause and Resume once the domain has shut down', async () => {
+    expect(await page.locator('#btn-pause').isDisabled()).toBe(true);
+    expect(await page.locator('#btn-resume').isDisabled()).toBe(true);
+    expect(await page.locator('#btn-start').isEnabled()).toBe(true);
+    expect(await page.locator('#btn-reset').isEnabled()).toBe(true);
+  });
+
+  it('boots the guest again from a clean terminal on Reset', async () => {
+    await page.locator('#btn-reset').click();
+    const h = await waitForHook('the banner after Reset', (x) => x.console.includes(BANNER) && x.state === 'shutdown');
+    expect(h.console.split(BANNER).length - 1).toBe(1);
+    expect(h.stateLabel).toBe('shutdown (poweroff)');
+  });
+
+  it('boots hello-pv64 when it is picked', async () => {
+    await page.locator('#guest').selectOption('hello-pv64');
+    const h = await waitForHook('hello-pv64 to power off', (x) => x.guest === 'hello-pv64' && x.state !== 'booting' && x.state !== 'running');
+    expect(h.console).toContain(BANNER);
+    expect(h.stateLabel).toBe('shutdown (poweroff)');
+    expect(await page.locator('#guest-info').innerText()).toContain('pv64');
+  });
+
+  it('logs no page error, console error or failed request', () => {
+    expect(browser!.problems).toEqual([]);
+  });
+});

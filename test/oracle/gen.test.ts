@@ -1,0 +1,119 @@
+// The vector generator (gen.ts, gen-forms.ts, gen-raw.ts) and the undefined-flags rules (flags.ts):
+// determinism, coverage of the forms table, well-formed input vectors, and the raw kind never
+// producing an encoding the oracle cannot judge.
+import { describe, expect, it } from 'vitest';
+import { generate, parseArgs } from './gen.ts';
+import { FORMS } from './forms.ts';
+import { decode, excluded } from './gen-raw.ts';
+import { AF, ARITH, CF, OF, PF, SF, ZF, undefinedFlags } from './flags.ts';
+import { parseVector, hasResult } from '../../workers/vectors/format.ts';
+
+const take = (kind: 'forms' | 'raw', seed: number, n: number) => [...generate(kind, seed, n)];
+
+describe('generator', () => {
+  it('gives the same vectors for the same seed', () => {
+    expect(take('forms', 5, 300)).toEqual(take('forms', 5, 300));
+    expect(take('raw', 5, 300)).toEqual(take('raw', 5, 300));
+  });
+
+  it('gives different vectors for another seed', () => {
+    expect(take('forms', 5, 50)).not.toEqual(take('forms', 6, 50));
+  });
+
+  it('visits every row of the forms table in the first FORMS.length vectors', () => {
+    const ops = take('forms', 1, FORMS.length).map((l) => JSON.parse(l).x_op as string);
+    const rows = new Set(ops.map((o) => o.replace(/ (o16|a16|lock|rep|repe|repne|sub)\b/g, '')));
+    expect(rows).toEqual(new Set(FORMS.map((f) => f.name)));
+  });
+
+  it('writes input vectors: mode 32, no result, code within the page, memory inside the window', () => {
+    for (const line of [...take('forms', 2, 3000), ...take('raw', 2, 1000)]) {
+      const v = parseVector(line);
+      expect(v.mode).toBe(32);
+      expect(hasResult(v)).toBe(false);
+      expect(v.code.length).toBeGreaterThan(0);
+      expect(v.code.length).toBeLessThan(4096);
+      for (const r of v.initMem) {
+        expect(r.addr).toBeGreaterThanOrEqual(0x20000000n);
+        expect(r.addr + BigInt(r.bytes.length)).toBeLessThanOrEqual(0x20002000n);
+      }
+      const fl = v.init.get('rflags') ?? 0x202n;
+      expect(fl & 0x202n).toBe(0x202n);                  // IF and bit 1
+      expect(fl & 0x100n).toBe(0n);                      // never TF: the oracle owns it
+      expect(v.fmask & 0x10000n).toBe(0n);               // RF is never comparable
+    }
+  });
+
+  it('makes raw vectors of 1..15 bytes, single-stepped, never of an excluded encoding', () => {
+    for (const line of take('raw', 3, 3000)) {
+      const v = parseVector(line);
+      expect(v.step).toBe(1);
+      expect(v.code.length).toBeGreaterThanOrEqual(1);
+      expect(v.code.length).toBeLessThanOrEqual(15);
+      expect(v.fmask & 0x100n).toBe(0n);                 // TF drives the single step
+      expect(excluded(decode([...v.code, ...new Array(15).fill(0xcc)]))).toBeNull();
+    }
+  });
+
+  it('excludes what the oracle cannot judge: int1, SLDT, CPUID, RDTSC, x87, VEX, PUSHF under single-step', () => {
+    const why = (b: number[]) => excluded(decode([...b, ...new Array(15).fill(0xcc)]));
+    expect(why([0xf1])).toMatch(/INT1/);
+    expect(why([0x0f, 0x00, 0xc0])).toMatch(/SLDT/);
+    expect(why([0x0f, 0xa2])).toMatch(/CPUID/);
+    expect(why([0x0f, 0x31])).toMatch(/RDTSC/);
+    expect(why([0xd9, 0xc0])).toMatch(/x87/);
+    expect(why([0xc5, 0xf8, 0x77])).toMatch(/VEX/);
+    expect(why([0x66, 0x9c])).toMatch(/PUSHF/);
+    expect(why([0x0f, 0x05])).toMatch(/SYSCALL/);
+    expect(why([0x01, 0xd8])).toBeNull();
+    expect(why([0xc5, 0x00])).toBeNull();               // lds eax,[eax] is not VEX
+  });
+
+  it('marks BSWAP r16 as an undefined result', () => {
+    const bswap16 = take('forms', 9, 20000).map((l) => JSON.parse(l)).find((v) => v.x_op === 'bswap Zv o16');
+    expect(bswap16.x_undef).toHaveLength(1);
+  });
+
+  it('refuses mode 64 and bad arguments with a clear message', () => {
+    expect(() => parseArgs(['--mode', '64'])).toThrow(/only mode 32/);
+    expect(() => parseArgs(['--kind', 'x'])).toThrow(/--kind must be forms or raw/);
+    expect(() => parseArgs(['--count', '-1'])).toThrow(/--count needs a non-negative integer/);
+  });
+});
+
+describe('undefined flags (Intel SDM / AMD APM)', () => {
+  it('leaves AF undefined after logic operations', () => {
+    expect(undefinedFlags('logic', { size: 32 })).toBe(AF);
+  });
+
+  it('changes no flags for a shift or rotate by a masked count of 0', () => {
+    for (const r of ['shl', 'shr', 'sar', 'rot', 'rc', 'shd'] as const) expect(undefinedFlags(r, { size: 32, count: 32 })).toBe(0);
+  });
+
+  it('defines OF only for shifts by 1', () => {
+    expect(undefinedFlags('shl', { size: 32, count: 1 })).toBe(AF);
+    expect(undefinedFlags('shl', { size: 32, count: 2 })).toBe(AF | OF);
+  });
+
+  it('leaves CF undefined for SHL/SHR of 8/16-bit operands by the operand size or more, not for SAR', () => {
+    expect(undefinedFlags('shr', { size: 8, count: 8 })).toBe(AF | OF | CF);
+    expect(undefinedFlags('shl', { size: 16, count: 17 })).toBe(AF | OF | CF);
+    expect(undefinedFlags('sar', { size: 8, count: 9 })).toBe(AF | OF);
+  });
+
+  it('leaves every arithmetic flag undefined for SHLD/SHRD beyond the operand size', () => {
+    expect(undefinedFlags('shd', { size: 16, count: 17 })).toBe(ARITH);
+    expect(undefinedFlags('shd', { size: 16, count: 16 })).toBe(AF | OF);
+  });
+
+  it('follows the table for MUL, DIV, BSF/BSR, BT, LZCNT/TZCNT and BCD', () => {
+    expect(undefinedFlags('mul', { size: 32 })).toBe(SF | ZF | AF | PF);
+    expect(undefinedFlags('div', { size: 32 })).toBe(ARITH);
+    expect(undefinedFlags('bsx', { size: 32 })).toBe(CF | OF | SF | AF | PF);
+    expect(undefinedFlags('bt', { size: 32 })).toBe(OF | SF | AF | PF);
+    expect(undefinedFlags('cnt', { size: 32 })).toBe(OF | SF | AF | PF);
+    expect(undefinedFlags('aaa', { size: 8 })).toBe(OF | SF | ZF | PF);
+    expect(undefinedFlags('aam', { size: 8 })).toBe(OF | AF | CF);
+    expect(undefinedFlags('daa', { size: 8 })).toBe(OF);
+  });
+});
