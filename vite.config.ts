@@ -1,4 +1,3 @@
-/// <reference types="vitest/config" />
 // Vite config for the page (web/) and its domain workers (workers/).
 // The page is served cross-origin isolated (COOP + COEP) in dev and in preview, so a domain's
 // WebAssembly.Memory can be shared with the page; wasm and guest images are always separate files
@@ -91,8 +90,6 @@ export default defineConfig({
   worker: {
     format: 'es',
   },
-  // When Vitest falls back to this file (no vitest.config.ts), tests live under the repo root, not web/.
-  test: { root: repoRoot },
   build: {
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,

@@ -153,3 +153,6 @@ export function setInstructionTrace(on: u32): void { setTraceInstructions(on != 
 export function debugHypercall(nr: u32, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
   return dispatch(<u64>nr, a1, a2, a3, a4, a5);
 }
+
+/** Domain builder: validates and pins the bootstrap page tables (top level at `topMfn`), loads CR3. 0 or an errno. */
+export { pinBootstrapTables as pinInitialTables } from './xen/mm';

@@ -4,7 +4,8 @@
 // Reproducible: fixed relative paths, no build-id, no .comment, stripped; the same toolchain gives
 // the same bytes. Next to each image: <image>.syms (nm -n of the unstripped link). After linking,
 // the ELF headers and Xen notes are read back and checked (xen-pv-abi.md §1.1-§1.3).
-// Usage: node guests/build.mjs [--check]   (--check: rebuild in a temp dir, compare with images/)
+// Usage: node guests/build.mjs [--check] [image-name...]   (--check: rebuild in a temp dir, compare
+// with images/; names such as hello or test-traps limit the build to those images)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,11 +15,34 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const LOAD_VA = 0x100000; // GUEST_LOAD_VA in guests/common/guest.h and the linker scripts
 
+// Support code the test guests share (guests/README.md, "Test guests"); `{type}` is pv32 or pv64.
+const TEST_COMMON = [
+  'guests/common/test.c', 'guests/common/trap.c', 'guests/common/trap-{type}.S', 'guests/common/shared.c',
+  'guests/common/mm.c', 'guests/common/evtchn.c', 'guests/common/pvclock.c',
+];
+
+// One test guest per area of the PV ABI: guests/tests/<area>.c -> images/test-<area>-<type>.elf.
+const TEST_AREAS = [
+  { area: 'traps' },
+  { area: 'user' },
+  { area: 'events' },
+  { area: 'memory' },
+  { area: 'grants' },
+  { area: 'console' },
+  { area: 'xenstore', common: ['guests/common/xenstore.c'] },
+];
+
 // One row per image name; every guest is built for both types.
 const GUESTS = [
   { name: 'hello', guestOs: 'xenwasm-hello', sources: ['guests/hello/hello.c'], raw: false },
   // Same guest with inline `syscall` / `int $0x82` and no HYPERCALL_PAGE note, like Linux >= 6.1.121.
   { name: 'hello-raw', guestOs: 'xenwasm-hello', sources: ['guests/hello/hello.c'], raw: true },
+  ...TEST_AREAS.map(({ area, common = [] }) => ({
+    name: `test-${area}`,
+    guestOs: `xenwasm-test-${area}`,
+    sources: [...TEST_COMMON, ...common, `guests/tests/${area}.c`],
+    raw: false,
+  })),
 ];
 
 const COMMON_SOURCES = ['guests/common/console.c', 'guests/common/format.c', 'guests/common/libc.c', 'guests/common/notes.S'];
@@ -182,7 +206,7 @@ function verifyImage(file, buf, type, guest) {
 // ---- build -----------------------------------------------------------------------------------
 function buildOne(guest, type, gccInclude, work) {
   const t = TYPES[type];
-  const sources = [t.start, ...COMMON_SOURCES, ...guest.sources];
+  const sources = [t.start, ...COMMON_SOURCES, ...guest.sources.map((src) => src.replace('{type}', type))];
   if (!guest.raw) sources.unshift('guests/common/hypercall-page.S');
   const defines = [`-DGUEST_OS_NAME="${guest.guestOs}"`];
   if (guest.raw) defines.push('-DXEN_HYPERCALL_RAW');
@@ -204,9 +228,16 @@ function buildOne(guest, type, gccInclude, work) {
 }
 
 function main() {
-  const check = process.argv.includes('--check');
-  const unknown = process.argv.slice(2).filter((a) => a !== '--check');
-  if (unknown.length) fail(`unknown argument ${unknown[0]} (usage: node guests/build.mjs [--check])`);
+  const args = process.argv.slice(2);
+  const check = args.includes('--check');
+  const names = args.filter((a) => a !== '--check');
+  const usage = 'usage: node guests/build.mjs [--check] [image-name...]';
+  const known = new Set(GUESTS.map((g) => g.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) {
+    fail(`unknown ${unknown[0].startsWith('-') ? 'argument' : 'image name'} ${unknown[0]} (${usage}; names: ${[...known].join(', ')})`);
+  }
+  const selected = names.length ? GUESTS.filter((g) => names.includes(g.name)) : GUESTS;
 
   const gccInclude = run('gcc', ['-print-file-name=include']).toString().trim();
   checkTools(gccInclude);
@@ -218,7 +249,7 @@ function main() {
   mkdirSync(outDir, { recursive: true });
   let mismatches = 0;
   try {
-    for (const guest of GUESTS) {
+    for (const guest of selected) {
       for (const type of Object.keys(TYPES)) {
         const base = `${guest.name}-${type}`;
         const { image, syms } = buildOne(guest, type, gccInclude, work);

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { buildOracle } from '../test/oracle/build.mjs';
 import { generate, parseArgs } from '../test/oracle/gen.ts';
-import { FORMS } from '../test/oracle/forms.ts';
+import { FORMS, rowName } from '../test/oracle/forms.ts';
 
 const USAGE = 'usage: npm run vectors:record -- [--seed N] [--count N] [--mode 32] [--kind forms|raw] [--out FILE.jsonl.gz]';
 
@@ -71,7 +71,7 @@ async function main() {
       }
       if (kind === 'forms') {
         const m = /"x_op":"([^"]*)"/.exec(line);
-        if (m) ops.add(m[1].replace(/ (o16|a16|lock|rep|repe|repne|sub)\b/g, ''));
+        if (m) ops.add(rowName(m[1]));
       }
       batch += line + '\n';
       written++;

@@ -18,10 +18,10 @@ export interface GuestImage {
 export const DEFAULT_GUEST = 'hello-pv32';
 
 const LABELS: Record<string, string> = {
-  'hello-pv32': 'hello-pv32: 32-bit PV (PAE, ring 1)',
-  'hello-pv64': 'hello-pv64: 64-bit PV (4-level, ring 3)',
-  'hello-raw-pv32': 'hello-raw-pv32: 32-bit PV, no hypercall page',
-  'hello-raw-pv64': 'hello-raw-pv64: 64-bit PV, no hypercall page',
+  'hello-pv32': 'hello-pv32 (32-bit PV)',
+  'hello-pv64': 'hello-pv64 (64-bit PV)',
+  'hello-raw-pv32': 'hello-raw-pv32 (32-bit, raw hypercalls)',
+  'hello-raw-pv64': 'hello-raw-pv64 (64-bit, raw hypercalls)',
 };
 
 export function listGuests(files: readonly string[] = guestFiles): GuestImage[] {

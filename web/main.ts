@@ -204,7 +204,7 @@ async function poll(): Promise<void> {
     const stats = await d.stats();
     if (d === domain) {
       hook.stats = stats;
-      counters.update(stats, performance.now());
+      counters.update(stats, performance.now(), ui === 'running' || ui === 'booting');
     }
   } catch (e) {
     if (d === domain) reportBug(e);

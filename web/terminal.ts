@@ -26,6 +26,8 @@ export function createTerminal(container: HTMLElement, onInput: (bytes: Uint8Arr
     cursorBlink: true,
     fontFamily: 'ui-monospace, "DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace',
     fontSize: 14,
+    // At line height 1.0 the underscore falls below the cell in common monospace fonts and is clipped.
+    lineHeight: 1.2,
     scrollback: 5000,
     theme: { background: '#0b0e14', foreground: '#d7dae0', cursor: '#7fd962', selectionBackground: '#33415e' },
   });

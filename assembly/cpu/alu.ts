@@ -4,9 +4,9 @@
 // instruction changes nothing. LOCK is accepted only on the lockable forms with a memory destination.
 import { raiseUD, faulted } from './fault';
 import { getReg32, setReg32, RAX } from './state';
-import { opSize, lockPfx, fetchImm, fetchS8, fetch8 } from './decode';
+import { opSize, lockPfx, rex, fetchImm, fetchS8, fetch8 } from './decode';
 import {
-  decodeModrm, modIsReg, modDigit, readE, writeBackE, getRegN, setRegN, readG, writeG,
+  decodeModrm, decodeModrmByte, modIsReg, modReg, modDigit, readE, writeBackE, getRegN, setRegN, readG, writeG,
 } from './modrm';
 import {
   setCC, setCC3, getCF, maskOfSize, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC,
@@ -52,8 +52,21 @@ export const ALU_CMP: u32 = 7;
 
 /** op E, G (00 01 08 09 ... 38 39): E = E op G. */
 export function ALU_EG(op: u32, size: u32): void {
-  decodeModrm();
-  if (lockPfx && (modIsReg || op == ALU_CMP)) { raiseUD(); return; }
+  const m = fetch8();
+  if (m >= 0xc0) {
+    // Register destination (the hot case): no ModRM state, no memory.
+    if (lockPfx) { raiseUD(); return; }
+    const e = <i32>((m & 7) | ((rex & 1) << 3));
+    const a = getRegN(e, size);
+    const b = getRegN(<i32>(((m >> 3) & 7) | ((rex & 4) << 1)), size);
+    const c = carryIn(op);
+    const r = aluResult(op, a, b, c) & maskOfSize(size);
+    if (op != ALU_CMP) setRegN(e, r, size);
+    aluFlags(op, r, b, c, size);
+    return;
+  }
+  decodeModrmByte(m);
+  if (lockPfx && op == ALU_CMP) { raiseUD(); return; }
   const a = readE(size, op != ALU_CMP);
   if (faulted()) return;
   const b = readG(size);
@@ -70,13 +83,22 @@ export function ALU_EG(op: u32, size: u32): void {
 
 /** op G, E (02 03 0A 0B ... 3A 3B): G = G op E. */
 export function ALU_GE(op: u32, size: u32): void {
-  decodeModrm();
-  const b = readE(size, false);
-  if (faulted()) return;
-  const a = readG(size);
+  const m = fetch8();
+  let b: u64;
+  let g: i32;
+  if (m >= 0xc0) {
+    b = getRegN(<i32>((m & 7) | ((rex & 1) << 3)), size);
+    g = <i32>(((m >> 3) & 7) | ((rex & 4) << 1));
+  } else {
+    decodeModrmByte(m);
+    b = readE(size, false);
+    if (faulted()) return;
+    g = modReg;
+  }
+  const a = getRegN(g, size);
   const c = carryIn(op);
   const r = aluResult(op, a, b, c) & maskOfSize(size);
-  if (op != ALU_CMP) writeG(r, size);
+  if (op != ALU_CMP) setRegN(g, r, size);
   aluFlags(op, r, b, c, size);
 }
 @inline export function ALU_GbEb(op: u32): void { ALU_GE(op, 1); }

@@ -13,8 +13,10 @@ import { optCodePageCache } from './options';
 // ---- Mode cache (refreshed by interp.ts syncMode() from CR0/EFER/CS) ----
 /** 64-bit mode (long mode with CS.L = 1). */
 export let mode64: bool = false;
-/** Default operand and address size from CS.D (2 or 4); 4 in 64-bit mode. */
+/** Default operand size from CS.D (2 or 4); 4 in 64-bit mode. */
 export let defSize: u32 = 4;
+/** Default address size: as defSize, but 8 in 64-bit mode. */
+export let defAdSize: u32 = 4;
 /** CS base and limit (32-bit modes: fetches beyond the limit are #GP(0)). */
 export let csBase: u64 = 0;
 export let csLimit: u32 = 0xffffffff;
@@ -26,6 +28,7 @@ export let spMask: u64 = 0xffffffff;
 export function setModeCache(m64: bool, def: u32, base: u64, limit: u32, ssBig: bool): void {
   mode64 = m64;
   defSize = def;
+  defAdSize = m64 ? 8 : def;
   csBase = m64 ? 0 : base;
   csLimit = m64 ? 0xffffffff : limit;
   ipMask = m64 ? <u64>0xffffffffffffffff : (def == 4 ? <u64>0xffffffff : <u64>0xffff);
@@ -53,22 +56,27 @@ export let lockPfx: bool = false;
 export let pfx66: bool = false;
 /** Set when the instruction wrote RIP itself (branches, platform hooks): no fall-through commit. */
 export let ripWritten: bool = false;
-/** Opcode bytes as seen (for the unimplemented-opcode message): escape bytes and opcode. */
-export let opcodeBytes: u32 = 0;
-export let opcodeLen: u32 = 0;
+/** Some prefix state differs from the defaults (reset lazily: most instructions have no prefix). */
+let prefixDirty: bool = true;
+/** The previous instruction fell through: fetching continues where it stopped. */
+let fellThrough: bool = false;
 
 // ---- Fetch state ----
 let fetchHost: u32 = 0; // wasm offset of the next byte
 let fetchEnd: u32 = 0; // first wasm offset the fast path may not read
+let pageEnd: u32 = 0; // first wasm offset past the fetchable part of the current code page
 let fetchDelta: u64 = 0; // IP of the byte at wasm offset h is h + fetchDelta
-let insnStartHost: u32 = 0;
 // The code-page cache: one linear page translated for execution.
 let cacheLin: u64 = 1; // page-aligned linear address, or 1 = empty
 let cacheHost: u32 = 0;
 let cacheEndOff: u32 = 0; // bytes of the page fetchable (CS limit may cut the page)
 let cacheGen: u32 = 0;
 
-export function invalidateFetchCache(): void { cacheLin = 1; }
+export function invalidateFetchCache(): void {
+  cacheLin = 1;
+  fellThrough = false;
+  prefixDirty = true;
+}
 
 /** IP of the next byte to be fetched (at the end of decoding: the next instruction's IP). */
 @inline export function ipNow(): u64 { return (<u64>fetchHost + fetchDelta) & ipMask; }
@@ -78,35 +86,43 @@ export function invalidateFetchCache(): void { cacheLin = 1; }
   setRip(target);
   ripWritten = true;
 }
-@inline export function clearRipWritten(): void { ripWritten = false; }
 @inline export function markRipWritten(): void { ripWritten = true; }
 
-export function resetPrefixes(): void {
+/** Ends an instruction: commits RIP for a fall-through, remembers whether fetching may continue. */
+@inline export function endInsn(ok: bool): void {
+  const cont = ok && !ripWritten;
+  if (cont) setRip(ipNow());
+  fellThrough = cont;
+}
+
+@inline function resetPrefixes(): void {
   opSize = defSize;
-  adSize = defSize;
+  adSize = defAdSize;
   rex = 0;
   segOvr = -1;
   repPfx = 0;
   lockPfx = false;
   pfx66 = false;
-  opcodeBytes = 0;
-  opcodeLen = 0;
+  prefixDirty = false;
 }
 
 // ---- Prefix setters (interp.ts prefix cases) ----
 @inline export function prefixOpSize(): void {
+  prefixDirty = true;
   pfx66 = true;
   rex = 0;
   opSize = defSize == 4 ? 2 : 4;
 }
 @inline export function prefixAdSize(): void {
+  prefixDirty = true;
   rex = 0;
   adSize = mode64 ? 4 : (defSize == 4 ? 2 : 4);
 }
-@inline export function prefixSeg(s: i32): void { segOvr = s; cancelRex(); }
-@inline export function prefixRep(p: u32): void { repPfx = p; cancelRex(); }
-@inline export function prefixLock(): void { lockPfx = true; cancelRex(); }
+@inline export function prefixSeg(s: i32): void { prefixDirty = true; segOvr = s; cancelRex(); }
+@inline export function prefixRep(p: u32): void { prefixDirty = true; repPfx = p; cancelRex(); }
+@inline export function prefixLock(): void { prefixDirty = true; lockPfx = true; cancelRex(); }
 @inline export function prefixRex(b: u32): void {
+  prefixDirty = true;
   rex = b;
   opSize = (b & 8) != 0 ? 8 : (pfx66 ? 2 : 4);
 }
@@ -115,37 +131,44 @@ export function resetPrefixes(): void {
   if (rex != 0) { rex = 0; opSize = pfx66 ? 2 : 4; }
 }
 @inline export function rexW(): bool { return (rex & 8) != 0; }
-@inline export function noteOpcode(b: u32): void {
-  if (opcodeLen < 4) { opcodeBytes |= b << (opcodeLen * 8); opcodeLen++; }
-}
 
 /**
- * Starts an instruction at RIP: sets up the fetch pointer (through the code-page cache) and resets
- * the prefix state. Returns false with a fault raised when not even the first byte can be fetched
- * (the fault is raised by the first fetch instead).
+ * Starts an instruction at RIP: sets up the fetch pointer (continuing after the previous instruction
+ * when it fell through, else through the code-page cache) and resets the prefix state.
  */
-export function beginInsn(): void {
+@inline export function beginInsn(): void {
+  ripWritten = false;
+  if (prefixDirty) resetPrefixes();
+  if (fellThrough && cacheGen == tlbGeneration) {
+    // The previous instruction fell through on this page: RIP is where fetching stopped.
+    const h = fetchHost;
+    ipStart = (<u64>h + fetchDelta) & ipMask;
+    const lenEnd = h + 15;
+    fetchEnd = lenEnd < pageEnd ? lenEnd : pageEnd;
+    return;
+  }
+  beginInsnSlow();
+}
+
+function beginInsnSlow(): void {
   const ip = getRip();
   ipStart = ip;
-  ripWritten = false;
   const lin = mode64 ? ip : ((csBase + ip) & 0xffffffff);
   const off = <u32>lin & 0xfff;
   if ((lin & ~(<u64>0xfff)) == cacheLin && cacheGen == tlbGeneration && off < cacheEndOff) {
     const h = cacheHost + off;
     fetchHost = h;
-    insnStartHost = h;
+    pageEnd = cacheHost + cacheEndOff;
     const lenEnd = h + 15;
-    const pageEnd = cacheHost + cacheEndOff;
     fetchEnd = lenEnd < pageEnd ? lenEnd : pageEnd;
     fetchDelta = ip - <u64>h;
   } else {
     // Empty cache: the first fetch takes the slow path, which translates the page.
     fetchHost = 0;
     fetchEnd = 0;
-    insnStartHost = 0;
+    pageEnd = 0;
     fetchDelta = ip;
   }
-  resetPrefixes();
 }
 
 /** Refills the fetch window at the next byte; false with #GP/#PF raised if it cannot be fetched. */
@@ -169,11 +192,13 @@ function refill(): bool {
     cacheHost = h - off;
     cacheEndOff = endOff;
     cacheGen = tlbGeneration;
+  } else {
+    cacheGen = tlbGeneration - 1; // never valid: every instruction starts on the slow path
   }
   fetchHost = h;
   fetchDelta = ip - <u64>h;
   const left = <u32>(15 - done);
-  const pageEnd = h - off + endOff;
+  pageEnd = h - off + endOff;
   fetchEnd = h + left < pageEnd ? h + left : pageEnd;
   return true;
 }

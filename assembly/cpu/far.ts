@@ -171,16 +171,26 @@ export function RETF(withImm: bool): void {
     if (faulted()) return;
   }
   const size = opSize;
-  // The reference CPU reads the frame from the top down: CS, then the offset.
+  // The reference CPU reads the frame before checking it: CS, then SS and rSP when the RPL differs
+  // from the CPL, then the offset.
   const sel = <u32>stackPeek(<u64>size, size) & 0xffff;
   if (faulted()) return;
+  const rpl = sel & 3;
+  const cpl = getCpl();
+  const base = <u64>(2 * size) + extra;
+  let ssSel: u32 = 0;
+  let sp: u64 = 0;
+  if (rpl != cpl) { // read before the checks, even when RPL < CPL will fail them (as the reference CPU)
+    ssSel = <u32>stackPeek(base + <u64>size, size) & 0xffff;
+    if (faulted()) return;
+    sp = stackPeek(base, size);
+    if (faulted()) return;
+  }
   let ip = stackPeek(0, size);
   if (faulted()) return;
   const d = returnCodeTarget(sel);
   if (faulted()) return;
   const a = descAttr(d);
-  const rpl = sel & 3;
-  const cpl = getCpl();
   const to64 = longModeActive() && (a & ATTR_L) != 0;
   if (size == 2) ip &= 0xffff;
   else if (size == 4) ip &= 0xffffffff;
@@ -192,12 +202,7 @@ export function RETF(withImm: bool): void {
     jumpTo(ip);
     return;
   }
-  // Return to an outer ring: SS:rSP follow the return address (after the imm16 bytes).
-  const base = <u64>(2 * size) + extra;
-  const ssSel = <u32>stackPeek(base + <u64>size, size) & 0xffff;
-  if (faulted()) return;
-  const sp = stackPeek(base, size);
-  if (faulted()) return;
+  // Return to an outer ring: SS:rSP (read above) follow the return address and the imm16 bytes.
   const ssd = returnStackTarget(ssSel, rpl, to64);
   if (faulted()) return;
   if (!offsetOk(ip, a, descLimit(d))) return;
@@ -233,6 +238,12 @@ export function IRET(): void {
   if (faulted()) return;
   const sel = <u32>stackPeek(<u64>size, size) & 0xffff;
   if (faulted()) return;
+  if (!mode64 && (sel & 3) != cpl) {
+    ssSel = <u32>stackPeek(<u64>(4 * size), size) & 0xffff;
+    if (faulted()) return;
+    sp = stackPeek(<u64>(3 * size), size);
+    if (faulted()) return;
+  }
   let ip = stackPeek(0, size);
   if (faulted()) return;
   if (!longModeActive() && size != 2 && (fl & FLAG_VM) != 0 && cpl == 0) { raiseGP(0); return; } // to v8086: not modelled
@@ -246,12 +257,6 @@ export function IRET(): void {
   const popStack = mode64 || rpl > cpl;
   let ssd: u64 = 0;
   if (popStack) {
-    if (!mode64) {
-      ssSel = <u32>stackPeek(<u64>(4 * size), size) & 0xffff;
-      if (faulted()) return;
-      sp = stackPeek(<u64>(3 * size), size);
-      if (faulted()) return;
-    }
     ssd = returnStackTarget(ssSel, rpl, to64);
     if (faulted()) return;
   }

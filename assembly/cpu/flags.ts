@@ -206,43 +206,43 @@ export function setFlagBits(mask: u32, on: bool): void {
  */
 export function testCond(cc: u32): bool {
   const op = load<u32>(P_OP);
-  const kind = op >> 2;
+  const c = cc >> 1;
   let r: bool;
-  if (kind == CC_SUB || kind == CC_LOGIC) {
-    // Fast paths: after CMP/SUB the conditions compare the operands directly; after TEST/AND
-    // CF = OF = 0.
+  if (op == CC_EFLAGS) {
+    r = testCondSlow(c);
+  } else {
+    const kind = op >> 2;
     const si = op & 3;
-    const m = maskOf(si);
     const dst = load<u64>(P_DST);
-    if (kind == CC_SUB) {
+    if (c == 2) r = (dst & maskOf(si)) == 0; // ZF: the result is zero, for every kind
+    else if (c == 4) r = (dst & signOf(si)) != 0; // SF: the sign of the result, for every kind
+    else if (kind == CC_SUB) {
+      // After CMP/SUB the conditions compare the operands directly.
+      const m = maskOf(si);
       const src = load<u64>(P_SRC);
       const a = (dst + src) & m;
       const b = src & m;
       const sh = 64 - (<u64>8 << si);
-      switch (cc >> 1) {
+      switch (c) {
         case 1: r = a < b; break;
-        case 2: r = a == b; break;
         case 3: r = a <= b; break;
-        case 4: r = (dst & signOf(si)) != 0; break;
         case 6: r = (<i64>(a << sh)) < (<i64>(b << sh)); break;
         case 7: r = (<i64>(a << sh)) <= (<i64>(b << sh)); break;
-        default: r = testCondSlow(cc >> 1);
+        default: r = testCondSlow(c);
       }
-    } else {
-      const sign = signOf(si);
-      switch (cc >> 1) {
+    } else if (kind == CC_LOGIC) {
+      // After TEST/AND/OR/XOR: CF = OF = 0.
+      switch (c) {
         case 0: r = false; break;
         case 1: r = false; break;
-        case 2: r = (dst & m) == 0; break;
-        case 3: r = (dst & m) == 0; break;
-        case 4: r = (dst & sign) != 0; break;
-        case 6: r = (dst & sign) != 0; break;
-        case 7: r = (dst & m) == 0 || (dst & sign) != 0; break;
-        default: r = testCondSlow(cc >> 1);
+        case 3: r = (dst & maskOf(si)) == 0; break;
+        case 6: r = (dst & signOf(si)) != 0; break;
+        case 7: r = (dst & maskOf(si)) == 0 || (dst & signOf(si)) != 0; break;
+        default: r = testCondSlow(c);
       }
+    } else {
+      r = testCondSlow(c);
     }
-  } else {
-    r = testCondSlow(cc >> 1);
   }
   return r != ((cc & 1) != 0);
 }

@@ -9,7 +9,7 @@ import {
 } from '../layout';
 import { raiseGP, raiseUD, raiseFault, faulted, VEC_NM } from './fault';
 import { getCr0, getCr4, setReg16, RAX, CR0_EM, CR0_TS, CR0_MP, CR4_OSFXSR } from './state';
-import { mode64, pfx66, repPfx, noteOpcode } from './decode';
+import { mode64, pfx66, repPfx } from './decode';
 import {
   decodeModrm, modIsReg, modDigit, modrmByte, eaSeg, eaOffset, readE, writeE, segLinear, readMem, writeMem,
   SEG_READ, SEG_WRITE,
@@ -59,7 +59,6 @@ export function fpuInit(): void {
 export function X87_ESC(b: u32): void {
   decodeModrm();
   if (faulted()) return;
-  noteOpcode(modrmByte);
   const d = modDigit();
   if (b == 0xd9 && !modIsReg && d == 5) { // FLDCW m16
     if (!x87Available()) return;
@@ -98,7 +97,7 @@ export function X87_ESC(b: u32): void {
     return;
   }
   if (!x87Available()) return; // like hardware: #NM before anything else
-  unimplemented();
+  unimplemented(2);
 }
 
 // ---- SSE state ----
@@ -186,7 +185,6 @@ function FXRSTOR(): void {
 export function GRP15(): void {
   decodeModrm();
   if (faulted()) return;
-  noteOpcode(modrmByte);
   const d = modDigit();
   if (modIsReg) {
     // F3: RDFSBASE & co. (FSGSBASE), 66: TPAUSE/UMONITOR (WAITPKG): not offered.

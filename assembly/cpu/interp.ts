@@ -16,8 +16,8 @@ import { stopRequested } from '../exit';
 import { deliverFault } from '../platform';
 import { traceInstructions, traceEvent } from '../debug/trace';
 import {
-  beginInsn, fetch8, setModeCache, invalidateFetchCache, ipStart, ipNow, ripWritten, mode64, opSize,
-  lockPfx, rex, prefixOpSize, prefixAdSize, prefixSeg, prefixRep, prefixLock, prefixRex, noteOpcode,
+  beginInsn, endInsn, fetch8, setModeCache, invalidateFetchCache, ipStart, mode64, opSize,
+  lockPfx, rex, prefixOpSize, prefixAdSize, prefixSeg, prefixRep, prefixLock, prefixRex,
 } from './decode';
 import { setRepLimit } from './string';
 import { REP_CHUNK } from './options';
@@ -86,8 +86,8 @@ export function execute(budget: u32): u32 {
   setRepLimit(REP_CHUNK);
   let n: u32 = 0;
   while (n < budget) {
-    if (traceInstructions) traceEvent(TRACE_KIND_INSN, getRip(), 0);
     stepInsn();
+    if (traceInstructions) traceEvent(TRACE_KIND_INSN, ipStart, 0);
     if (faultVector != FAULT_NONE) {
       setRip(ipStart);
       deliverFault();
@@ -105,8 +105,8 @@ export function execute(budget: u32): u32 {
 export function step(): void {
   refreshMode();
   setRepLimit(1);
-  if (traceInstructions) traceEvent(TRACE_KIND_INSN, getRip(), 0);
   stepInsn();
+  if (traceInstructions) traceEvent(TRACE_KIND_INSN, ipStart, 0);
   if (faultVector != FAULT_NONE) {
     setRip(ipStart);
     deliverFault();
@@ -121,7 +121,7 @@ export function step(): void {
 @inline function stepInsn(): void {
   beginInsn();
   dispatch();
-  if (faultVector == FAULT_NONE && !ripWritten) setRip(ipNow());
+  endInsn(faultVector == FAULT_NONE);
 }
 
 /** Lockable one-byte opcodes (LOCK is #UD on anything else): 00 01 08 09 ... 30 31, 80..83, 86 87, F6 F7 FE FF. */
@@ -154,7 +154,7 @@ function dispatch(): void {
       case 0x0c: ALU_ALIb(ALU_OR); return; // OR AL,Ib
       case 0x0d: ALU_eAXIz(ALU_OR); return; // OR rAX,Iz
       case 0x0e: if (inv64()) return; PUSH_seg(CS); return; // PUSH CS (i64)
-      case 0x0f: noteOpcode(0x0f); dispatch0F(); return; // two-byte escape
+      case 0x0f: dispatch0F(); return; // two-byte escape
       case 0x10: ALU_EbGb(ALU_ADC); return; // ADC Eb,Gb
       case 0x11: ALU_EvGv(ALU_ADC); return; // ADC Ev,Gv
       case 0x12: ALU_GbEb(ALU_ADC); return; // ADC Gb,Eb
@@ -304,7 +304,7 @@ function dispatch(): void {
       case 0xd6: if (inv64()) return; SALC(); return; // SALC (undocumented, i64)
       case 0xd7: XLAT(); return; // XLAT
       case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf:
-        noteOpcode(b); X87_ESC(b); return; // x87 escape
+        X87_ESC(b); return; // x87 escape
       case 0xe0: LOOP_Jb(0); return; // LOOPNE Jb (f64)
       case 0xe1: LOOP_Jb(1); return; // LOOPE Jb (f64)
       case 0xe2: LOOP_Jb(2); return; // LOOP Jb (f64)
@@ -337,7 +337,7 @@ function dispatch(): void {
       case 0xfd: FLAGOP(FLAGOP_STD); return; // STD
       case 0xfe: GRP4(); return; // Grp4: INC/DEC Eb
       case 0xff: GRP5(); return; // Grp5: INC DEC CALLN CALLF JMPN JMPF PUSH
-      default: unimplemented(); return;
+      default: unimplemented(1); return;
     }
   }
 }

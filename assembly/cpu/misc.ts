@@ -12,13 +12,13 @@ import {
   opSize, adSize, rex, segOvr, mode64, lockPfx, fetch8, fetch16, fetch32, fetch64, fetchImm,
 } from './decode';
 import {
-  decodeModrm, decodeModrmNoted, modIsReg, modReg, modDigit, readE, writeBackE, writeE, readG, writeG,
+  decodeModrm, decodeModrmByte, modIsReg, modReg, modDigit, readE, writeBackE, writeE, readG, writeG,
   getRegN, setRegN, readSeg, writeSeg, eaOffset, readEAt, writeEAt, probeWriteSeg, eaSeg,
 } from './modrm';
 import {
   setCC, testCond, getFlags, setFlags, setFlagBits, materializeFlags, maskOfSize, sext, CC_SUB, CC_ADD,
 } from './flags';
-import { INCDEC_E, NOT_E, NEG_E, TEST_EI } from './alu';
+import { INCDEC_E, INCDEC_reg, NOT_E, NEG_E, TEST_EI } from './alu';
 import { MUL_E, IMUL1_E, DIV_E, IDIV_E } from './muldiv';
 import { CALL_Ev, JMP_Ev } from './control';
 import { PUSH_Ev } from './stack';
@@ -29,19 +29,29 @@ import { FEATURE_CX16 } from './features';
 // ---- MOV ----
 /** MOV E, G (88 89). */
 export function MOV_EG(size: u32): void {
-  decodeModrm();
+  const m = fetch8();
+  if (m >= 0xc0) {
+    setRegN(<i32>((m & 7) | ((rex & 1) << 3)), getRegN(<i32>(((m >> 3) & 7) | ((rex & 4) << 1)), size), size);
+    return;
+  }
+  decodeModrmByte(m);
   writeE(readG(size), size);
 }
 /** MOV G, E (8A 8B). */
 export function MOV_GE(size: u32): void {
-  decodeModrm();
+  const m = fetch8();
+  if (m >= 0xc0) {
+    setRegN(<i32>(((m >> 3) & 7) | ((rex & 4) << 1)), getRegN(<i32>((m & 7) | ((rex & 1) << 3)), size), size);
+    return;
+  }
+  decodeModrmByte(m);
   const v = readE(size, false);
   if (faulted()) return;
   writeG(v, size);
 }
 /** Group 11: MOV E, imm (C6 /0, C7 /0); C6 F8 / C7 F8 are XABORT / XBEGIN (no RTM: #UD). */
 export function MOV_EI(size: u32): void {
-  decodeModrmNoted();
+  decodeModrm();
   if (faulted()) return;
   if (modDigit() != 0) { raiseUD(); return; }
   const v = size == 1 ? <u64>fetch8() : fetchImm(size);
@@ -302,7 +312,7 @@ export function GRP3(size: u32): void {
 }
 /** Group 4 (FE): INC Eb, DEC Eb. */
 export function GRP4(): void {
-  decodeModrmNoted();
+  decodeModrm();
   if (faulted()) return;
   const d = modDigit();
   if (d == 0) INCDEC_E(1, false);
@@ -311,9 +321,15 @@ export function GRP4(): void {
 }
 /** Group 5 (FF): INC Ev, DEC Ev, CALLN Ev, CALLF Mp, JMPN Ev, JMPF Mp, PUSH Ev. */
 export function GRP5(): void {
-  decodeModrmNoted();
+  const m = fetch8();
+  const d = (m >> 3) & 7;
+  if (m >= 0xc0 && d < 2) { // INC/DEC of a register (the hot case)
+    if (lockPfx) { raiseUD(); return; }
+    INCDEC_reg(<i32>((m & 7) | ((rex & 1) << 3)), d == 1);
+    return;
+  }
+  decodeModrmByte(m);
   if (faulted()) return;
-  const d = modDigit();
   if (lockPfx && d > 1) { raiseUD(); return; }
   switch (d) {
     case 0: INCDEC_E(opSize, false); return;

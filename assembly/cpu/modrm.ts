@@ -10,7 +10,7 @@ import {
   segAttr, segLimit, segBase, SS, DS, FS, ATTR_P, ATTR_S, ATTR_CODE, ATTR_DC, ATTR_RW, ATTR_DB,
 } from './state';
 import {
-  fetch8, fetch16, fetch32, fetchS8, adSize, rex, segOvr, mode64, ipNow, noteOpcode,
+  fetch8, fetch16, fetch32, fetchS8, adSize, rex, segOvr, mode64, ipNow,
 } from './decode';
 import {
   read8, read16, read32, read64, write8, writeNAs, isUser, translate, ACC_READ, ACC_WRITE,
@@ -37,7 +37,11 @@ export let eaRipRel: bool = false;
 
 /** Reads the ModRM byte and, for memory forms, the SIB byte and displacement. */
 export function decodeModrm(): void {
-  const m = fetch8();
+  decodeModrmByte(fetch8());
+}
+
+/** Decodes a ModRM byte already fetched (handlers with a register fast path fetch it themselves). */
+export function decodeModrmByte(m: u32): void {
   modrmByte = m;
   modReg = <i32>(((m >> 3) & 7) | ((rex & 4) << 1));
   if (m >= 0xc0) {
@@ -51,11 +55,6 @@ export function decodeModrm(): void {
   else decodeEA3264(m);
 }
 
-/** Like decodeModrm, also recording the ModRM byte for the unimplemented-opcode message. */
-export function decodeModrmNoted(): void {
-  decodeModrm();
-  noteOpcode(modrmByte);
-}
 
 function decodeEA16(m: u32): void {
   const mod = m >> 6;
@@ -182,6 +181,7 @@ function segLinearSlow(seg: i32, off: u64, size: u32, acc: u32, attr: u32): u64 
 // ---- Sized memory and register access ----
 
 export function readMem(lin: u64, size: u32): u64 {
+  if (faulted()) return 0; // a fetch of this instruction already faulted: touch nothing
   switch (size) {
     case 1: return <u64>read8(lin);
     case 2: return <u64>read16(lin);
@@ -190,6 +190,7 @@ export function readMem(lin: u64, size: u32): u64 {
   }
 }
 export function writeMem(lin: u64, v: u64, size: u32): void {
+  if (faulted()) return; // a fetch of this instruction already faulted: touch nothing
   if (size == 1) { write8(lin, <u32>v); return; }
   // A write that straddles two pages checks the first page, then the start of the second (the
   // #PF address is where the missing page begins), before writing anything.
@@ -275,6 +276,8 @@ export function readE(size: u32, rmw: bool): u64 {
 /** Reads `size` bytes at `lin` after translating them for writing (remembered for writeBackE). */
 export function readForWrite(lin: u64, size: u32): u64 {
   eaLin = lin;
+  eaHost = 0;
+  if (faulted()) return 0;
   if ((<u32>lin & 0xfff) <= 0x1000 - size) {
     const h = translate(lin, ACC_WRITE);
     eaHost = h;

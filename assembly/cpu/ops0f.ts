@@ -4,8 +4,8 @@
 // as on a CPU without them.
 import { raiseUD, raiseGP, faulted, faultVector } from './fault';
 import { FS, GS, SS } from './state';
-import { fetch8, noteOpcode, opSize, repPfx, lockPfx, rex } from './decode';
-import { decodeModrm, decodeModrmNoted, modIsReg, modDigit } from './modrm';
+import { fetch8, opSize, repPfx, lockPfx, rex } from './decode';
+import { decodeModrm, modIsReg, modDigit } from './modrm';
 import { JCC_Jz } from './control';
 import { IMUL_GvEv } from './muldiv';
 import { SHxD } from './shift';
@@ -29,13 +29,12 @@ import { FAULT_NONE } from '../layout';
 
 /** MMX / SSE / AVX-class rows: issue 4. */
 function sseOp(): void {
-  unimplemented();
+  unimplemented(2);
 }
 
 export function dispatch0F(): void {
   const b = fetch8();
   if (faultVector != FAULT_NONE) return;
-  noteOpcode(b);
   if (lockPfx && !lockable0F(b)) { raiseUD(); return; }
   switch (b) {
     case 0x00: GRP6(); return; // Grp6: SLDT STR LLDT LTR VERR VERW
@@ -75,9 +74,9 @@ export function dispatch0F(): void {
     case 0x35: SYSEXIT(); return; // SYSEXIT
     case 0x36: raiseUD(); return;
     case 0x37: raiseUD(); return; // GETSEC (SMX: not offered)
-    case 0x38: { const c = fetch8(); if (faulted()) return; noteOpcode(c); unimplemented(); return; } // 3-byte map 0F 38
+    case 0x38: unimplemented(3); return; // 3-byte map 0F 38
     case 0x39: raiseUD(); return;
-    case 0x3a: { const c = fetch8(); if (faulted()) return; noteOpcode(c); unimplemented(); return; } // 3-byte map 0F 3A
+    case 0x3a: unimplemented(3); return; // 3-byte map 0F 3A
     case 0x3b: case 0x3c: case 0x3d: case 0x3e: case 0x3f: raiseUD(); return;
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
     case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f:
@@ -146,13 +145,13 @@ export function dispatch0F(): void {
     case 0xf8: case 0xf9: case 0xfa: case 0xfb: case 0xfc: case 0xfd: case 0xfe:
       sseOp(); return; // LDDQU PSLL* PMULUDQ PMADDWD PSADBW MASKMOV PSUB* PADD* (MMX/SSE2)
     case 0xff: decodeModrm(); if (!faulted()) raiseUD(); return; // UD0 Gv,Ev
-    default: unimplemented(); return;
+    default: unimplemented(2); return;
   }
 }
 
 /** Group 9 (0F C7): /1 CMPXCHG8B/16B; /6 RDRAND and /7 RDSEED/RDPID are not offered (#UD). */
 function GRP9(): void {
-  decodeModrmNoted();
+  decodeModrm();
   if (faulted()) return;
   const d = modDigit();
   if (lockPfx && (d != 1 || modIsReg)) { raiseUD(); return; }

@@ -13,10 +13,10 @@ import {
   FLAG_IF, FLAG_IOPL, FLAG_AC, FLAG_RF, FLAG_VM, FLAG_FIXED1,
 } from './state';
 import {
-  opSize, rex, mode64, ipStart, ipNow, fetch8, markRipWritten, noteOpcode,
+  opSize, rex, mode64, ipStart, ipNow, fetch8, markRipWritten,
 } from './decode';
 import {
-  decodeModrm, decodeModrmNoted, modIsReg, modRm, modDigit, eaSeg, eaOffset, readE, writeE, readEAt, writeEAt,
+  decodeModrm, modIsReg, modRm, modDigit, eaSeg, eaOffset, readE, writeE, readEAt, writeEAt,
   getRegN,
 } from './modrm';
 import { getFlags, setFlags, setFlagBits, rawFlags, getCF, getOF } from './flags';
@@ -29,7 +29,6 @@ import { tlbFlushAll, tlbInvalidatePage } from '../mmu/tlb';
 import { refreshMode, invalidateCodeCaches } from './interp';
 import { LxS, VERx, STORE_SYSSEG, LOAD_SYSSEG } from './segments';
 import { FEATURE_SMAP, FEATURE_RDTSCP } from './features';
-import { unimplemented } from './unimplemented';
 
 export const CR4_TSD: u64 = 1 << 2;
 export const CR4_DE: u64 = 1 << 3;
@@ -377,7 +376,7 @@ export function MOV_DR(toDr: bool): void {
 
 /** Group 6: SLDT STR LLDT LTR VERR VERW. */
 export function GRP6(): void {
-  decodeModrmNoted();
+  decodeModrm();
   if (faulted()) return;
   switch (modDigit()) {
     case 0: if (umipBlocked()) return; STORE_SYSSEG(LDTR); return;
@@ -392,7 +391,7 @@ export function GRP6(): void {
 
 /** Group 7: SGDT SIDT LGDT LIDT SMSW LMSW INVLPG and the register forms (SWAPGS, RDTSCP, CLAC, ...). */
 export function GRP7(): void {
-  decodeModrmNoted();
+  decodeModrm();
   if (faulted()) return;
   const d = modDigit();
   if (modIsReg) {

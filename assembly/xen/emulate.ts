@@ -12,7 +12,8 @@ import {
   getRip, setRip, getReg64, setReg64, getReg32, setReg32, getCr0, setCr0, getCr4, getEfer, segBase, setSegBase,
   getCpl, getMode, RAX, RCX, RDX, FS, GS, CS, CR0_TS,
 } from '../cpu/state';
-import { VEC_GP, VEC_UD, VEC_NM, faulted, clearFault } from '../cpu/fault';
+import { VEC_GP, VEC_UD, VEC_NM, VEC_PF, PFEC_P, PFEC_W, faulted, clearFault } from '../cpu/fault';
+import { ptwrEmulate } from './ptwr';
 import { read8As } from '../mmu/access';
 import { cpuid, readTsc } from '../platform';
 import { isPv64 } from './domain';
@@ -42,6 +43,8 @@ function fetch(i: u32): u32 {
 
 /** Emulates the instruction behind a fault when Xen would; true when handled. */
 export function emulateFault(vec: u32, err: u32, cr2: u64): bool {
+  // Writable page tables: a kernel store to a read-only mapped L1 table (xen/ptwr.ts).
+  if (vec == VEC_PF && (err & (PFEC_P | PFEC_W)) == (PFEC_P | PFEC_W) && inGuestKernel() && ptwrEmulate(err, cr2)) return true;
   if (vec == VEC_NM) {
     // #NM with the virtual TS set: Xen clears TS, then delivers #NM to the guest (not handled here).
     if (pvGet32(PV_VIRTUAL_TS) != 0) { pvSet32(PV_VIRTUAL_TS, 0); setCr0(getCr0() & ~CR0_TS); }

@@ -25,9 +25,22 @@ import { doEventChannelOpCompat } from './evtchn';
 import { doVcpuOp, doSetTimerOp } from './vcpu-op';
 import { doPhysdevOp, doPhysdevOpCompat } from './physdev';
 import { doGrantTableOp } from './grant-table';
+import { doMmuUpdate } from './mmu-update';
+import { doMmuextOp } from './mmuext';
+import { doUpdateVaMapping } from './va-mapping';
+import { doSetGdt, doUpdateDescriptor } from './gdt';
+import { doMemoryOp } from './memory-op';
+import { doMulticall } from './multicall';
 import { ENOSYS } from './errno';
 
 export const HYPERVISOR_set_trap_table: u32 = 0;
+export const HYPERVISOR_mmu_update: u32 = 1;
+export const HYPERVISOR_set_gdt: u32 = 2;
+export const HYPERVISOR_update_descriptor: u32 = 10;
+export const HYPERVISOR_memory_op: u32 = 12;
+export const HYPERVISOR_multicall: u32 = 13;
+export const HYPERVISOR_update_va_mapping: u32 = 14;
+export const HYPERVISOR_mmuext_op: u32 = 26;
 export const HYPERVISOR_stack_switch: u32 = 3;
 export const HYPERVISOR_set_callbacks: u32 = 4;
 export const HYPERVISOR_fpu_taskswitch: u32 = 5;
@@ -84,6 +97,13 @@ export function dispatch(nr: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): 
   let ret: i64;
   switch (<u32>nr) {
     case HYPERVISOR_set_trap_table: ret = doSetTrapTable(a1); break;
+    case HYPERVISOR_mmu_update: ret = doMmuUpdate(a1, a2, a3, a4); break;
+    case HYPERVISOR_set_gdt: ret = doSetGdt(a1, a2); break;
+    case HYPERVISOR_update_descriptor: ret = doUpdateDescriptor(a1, a2, a3, a4); break;
+    case HYPERVISOR_memory_op: ret = doMemoryOp(a1, a2); break;
+    case HYPERVISOR_multicall: ret = doMulticall(a1, a2); break;
+    case HYPERVISOR_update_va_mapping: ret = doUpdateVaMapping(a1, a2, a3, a4); break;
+    case HYPERVISOR_mmuext_op: ret = doMmuextOp(a1, a2, a3, a4); break;
     case HYPERVISOR_stack_switch: ret = doStackSwitch(a1, a2); break;
     case HYPERVISOR_set_callbacks: ret = doSetCallbacks(a1, a2, a3, a4); break;
     case HYPERVISOR_fpu_taskswitch: ret = doFpuTaskswitch(a1); break;

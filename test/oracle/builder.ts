@@ -115,7 +115,7 @@ export class TestBuilder {
     const rng = this.rng;
     if (target === 'window') {
       const off = rng.int(WIN_SIZE - size + 1);
-      return WIN_BASE + (rng.chance(0.6) ? off & ~(size - 1) & ~0 : off);
+      return WIN_BASE + (rng.chance(0.6) ? off - (off % Math.min(size, 8)) : off);   // often aligned
     }
     if (target === 'code') return CODE_BASE + 0x800 + rng.int(0x700);
     return rng.weighted<() => number>([

@@ -218,3 +218,11 @@ export function hasAttr(f: Form, a: string): boolean {
     seen.add(f.name);
   }
 }
+
+/** The row name inside an x_op ("add Ev,Gv o16 lock" -> "add Ev,Gv"): generators append these tags. */
+export const X_OP_TAGS = ['o16', 'a16', 'lock', 'rep', 'repe', 'repne', 'sub', 'ac'];
+export function rowName(xop: string): string {
+  const words = xop.split(' ');
+  while (words.length > 1 && X_OP_TAGS.includes(words[words.length - 1])) words.pop();
+  return words.join(' ');
+}

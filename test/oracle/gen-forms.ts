@@ -175,6 +175,8 @@ export function buildForm(rng: Rng, form: Form, id: string): string {
     if (o.kind === 'fixed:DX') showReg(EDX);
   }
   if (ctx.mem?.inWindow) t.fillOperand(ctx.mem);
+  // AC=1 at CPL 3 with CR0.AM=1 (Linux): misaligned data accesses raise #AC(0).
+  if (ctx.mem && rng.chance(0.02)) { t.rflags |= RF_AC; ctx.tags.push('ac'); }
 
   // Immediates (generic; kinds below may replace them).
   for (const o of ops) {
@@ -447,8 +449,7 @@ function shapeJcc(ctx: FormContext) {
   const rel = form.operands === 'Jb' ? 1 : ctx.opsize === 16 ? 2 : 4;
   let disp = n;
   if (ctx.opsize === 16 && rel === 2 && rng.chance(0.5)) disp = rng.int(0x10000);   // IP wraps to 16 bits
-  if (rel === 1 && n > 127) ctx.tail = ctx.tail.slice(0, 127);
-  ctx.imm = immBytes(rel === 1 ? Math.min(disp, 127) : disp, rel);
+  ctx.imm = immBytes(disp, rel);                       // n <= 100 fits rel8
 }
 
 function shapeCall(ctx: FormContext) {
@@ -564,7 +565,7 @@ function shapeString(ctx: FormContext) {
     const midway = rng.chance(0.15);
     if (midway) {
       const k = rng.range(0, 6) * n;
-      return df ? WIN_BASE + k + (n - 1) - (n - 1) : WIN_BASE + WIN_SIZE - k - n;
+      return df ? WIN_BASE + k : WIN_BASE + WIN_SIZE - k - n;   // leaves the window after k/n + 1 steps
     }
     const room = WIN_SIZE - span - 2 * n;
     const off = n + rng.int(Math.max(1, room));

@@ -5,7 +5,8 @@
 // for the fmask. Excluded (re-rolled): x87, MMX/SSE/VEX/EVEX/XOP, 0F 01, SLDT/STR (UMIP-emulated by
 // Linux), LAR/LSL, CPUID/RDTSC/RDPMC/RDRAND/RDSEED/RDPID, SYSCALL/SYSRET/SYSENTER/SYSEXIT (vendor
 // dependent in compatibility mode), XSAVE family, XBEGIN/XABORT, INT1 (the hypervisor reports it
-// with RIP not advanced), SALC, 3DNow!, and PUSHF/POP SS/MOV SS (single-stepping changes them).
+// with RIP not advanced), SALC, 3DNow!, PUSHF/POP SS/MOV SS (single-stepping changes them), and
+// F2/F3 LOOPE/LOOPNE (reserved; this AMD CPU lets the prefix choose the loop condition).
 
 import { ECX, ESP, REG_NAMES, RSP_DEFAULT, TestBuilder, WIN_BASE, WIN_SIZE } from './builder.ts';
 import { FORMS, type Form } from './forms.ts';
@@ -88,6 +89,7 @@ export function excluded(d: Decoded): string | null {
     if (op === 0x8f && reg !== 0) return 'XOP';
     if ((op === 0xc6 || op === 0xc7) && reg !== 0) return 'XABORT/XBEGIN';
     if (op === 0x9c) return 'PUSHF (pushes the single-step TF)';
+    if ((op === 0xe0 || op === 0xe1) && (d.f2 || d.f3)) return 'REP LOOPE/LOOPNE (AMD lets the prefix pick the condition)';
     if (op === 0x17 || (op === 0x8e && reg === 2)) return 'POP SS/MOV SS (delay the single-step trap)';
     return null;
   }

@@ -5,6 +5,8 @@
 // "raw": random 1..15-byte strings, single-stepped (gen-raw.ts).
 // Invariant: the output depends only on (kind, seed, count): same arguments, same bytes.
 
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FORMS, buildForm } from './gen-forms.ts';
 import { buildRaw } from './gen-raw.ts';
 import { Rng } from './rng.ts';
@@ -51,7 +53,7 @@ export function parseArgs(argv: string[]): { seed: number; count: number; kind: 
   return o;
 }
 
-const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'));
+const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   try {
     const { seed, count, kind, mode } = parseArgs(process.argv.slice(2));

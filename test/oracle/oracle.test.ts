@@ -91,6 +91,11 @@ describe.skipIf(!canRun)('hardware oracle', () => {
     expect(v.out.rip).toBe('0x10000000');
   });
 
+  it('single-steps a prefix followed by the sentinel as a prefixed int3 (66 cc): #BP, not a stop', () => {
+    expect(oracle('66', {}, 1)).toMatchObject({ exc: { vec: 3 }, out: { rip: '0x10000002' } });
+    expect(oracle('', {}, 1)).toMatchObject({ exc: null, out: { rip: '0x10000000' } });
+  });
+
   it('reports int3 in the code as #BP with RIP after it', () => {
     expect(oracle('cc90')).toMatchObject({ exc: { vec: 3 }, out: { rip: '0x10000001' } });
   });

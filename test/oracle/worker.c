@@ -185,7 +185,10 @@ static void record(int sig, siginfo_t *si, ucontext_t *uc, int timeout) {
     r->kind = si->si_code == 1 /* SYS_SECCOMP */ ? VK_SYSCALL : VK_EXC;
     return;
   }
-  if (sig == SIGTRAP && trapno == 3) {
+  /* The sentinel: an int3 reached at an instruction boundary past the code. Single-stepped, the one
+   * instruction starts at CODE_BASE, so an int3 trap there is that instruction (e.g. "66" + the
+   * first 0xCC = a prefixed int3), unless there is no code at all. */
+  if (sig == SIGTRAP && trapno == 3 && (!t->step || t->code_len == 0)) {
     uint64_t at = r->rip - 1;
     if (at >= CODE_BASE + t->code_len && at < CODE_BASE + CODE_SIZE &&
         code_page[at - CODE_BASE] == 0xcc) {

@@ -45,3 +45,11 @@ describe('hypercall names', () => {
     expect(hypercallName(45)).toBe('hypercall_45');
   });
 });
+
+describe('docs/hypercalls.md', () => {
+  it('is what `npm run docs:hypercalls` makes from the table', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { renderHypercallDoc } = await import('../../scripts/gen-hypercall-doc.ts');
+    expect(readFileSync(new URL('../../docs/hypercalls.md', import.meta.url), 'utf8')).toBe(renderHypercallDoc());
+  });
+});
