@@ -12,7 +12,7 @@ import {
 } from './layout';
 import {
   setCr0, setCr4, setEfer, setRip, setRflagsRaw, setCpl, setSegCache, getRip,
-  CR0_PE, CR0_MP, CR0_ET, CR0_NE, CR0_WP, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_OSXMMEXCPT,
+  CR0_PE, CR0_MP, CR0_ET, CR0_NE, CR0_WP, CR0_AM, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_OSXMMEXCPT,
   EFER_LME, EFER_LMA, EFER_NXE, EFER_SCE, ES, CS, SS, DS, FS, GS, LDTR, TR,
 } from './cpu/state';
 import { faultVector, clearFault, raiseGP, VEC_BP, VEC_OF, VEC_DB } from './cpu/fault';
@@ -51,12 +51,15 @@ export function bareInit(mode: u32): void {
   store<u64>(frame(F_PD) + 8 * <u32>(BARE_CODE_VA >> 21), (<u64>F_PT_CODE << 12) | user);
   store<u64>(frame(F_PD) + 8 * <u32>(BARE_DATA_VA >> 21), (<u64>F_PT_DATA << 12) | user);
   store<u64>(frame(F_PT_CODE), (<u64>F_CODE << 12) | user);
-  store<u64>(frame(F_PT_DATA), (<u64>F_DATA << 12) | user);
-  store<u64>(frame(F_PT_DATA) + 8, (<u64>(F_DATA + 1) << 12) | user);
+  // The data window is not executable (NX), like the oracle's mmap(PROT_READ | PROT_WRITE).
+  const nx: u64 = <u64>1 << 63;
+  store<u64>(frame(F_PT_DATA), (<u64>F_DATA << 12) | user | nx);
+  store<u64>(frame(F_PT_DATA) + 8, (<u64>(F_DATA + 1) << 12) | user | nx);
   memory.fill(frame(F_CODE), 0xcc, PAGE_SIZE);
 
   store<u64>(CPU_BASE + CPU_CR3, <u64>F_PML4 << 12);
-  setCr0(CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG);
+  // CR0.AM is set as on Linux: user code that sets EFLAGS.AC gets #AC on misaligned accesses.
+  setCr0(CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG);
   setCr4(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
   setEfer(EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE);
   tlbFlushAll();
@@ -147,11 +150,13 @@ export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
   if (kind == SOFTINT_INT1) { trapAfter(VEC_DB, nextRip); return; }
   if (vector == 3) { trapAfter(VEC_BP, nextRip); return; } // CD 03: DPL-3 gate
   if (vector == 4) { trapAfter(VEC_OF, nextRip); return; }
-  if (vector == 0x80) { requestStop(EXIT_SYSCALL, 0x80); return; }
+  if (vector == 0x80) { setRip(nextRip); requestStop(EXIT_SYSCALL, 0x80); return; }
   raiseGP((vector << 3) | 2); // gate DPL 0 < CPL 3: #GP with the IDT bit set
 }
 
+/** SYSCALL / INT 0x80 end the run with RIP after the instruction, as the oracle records them. */
 export function syscallInstruction(nextRip: u64): void {
+  setRip(nextRip);
   requestStop(EXIT_SYSCALL, 0);
 }
 

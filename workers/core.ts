@@ -13,6 +13,8 @@ export interface CoreExports {
   /** 0, or 1 when the memory map does not fit. */
   coreInit(nrPages: number, extraFrames: number): number;
   domainStart(): number;
+  /** Types, validates and pins the bootstrap page tables under top-level table `topMfn`; 0 = ok. */
+  pinInitialTables(topMfn: number): number;
   run(budget: number): number;
   sendEvent(port: number): void;
   setClock(realtime: number, hostNs: number): void;

@@ -93,19 +93,24 @@ export class Vm implements VmApi {
       throw new Error(`the core cannot lay out a domain of ${memory} MiB (coreInit failed)`);
     }
     let info: DomainInfo;
+    let topTable: number;
     try {
-      info = buildDomain(image, {
+      const built = buildDomain(image, {
         name: config.name ?? name,
         memory,
         cmdline: config.extra ?? '',
         ramdisk: config.ramdisk,
         // Deterministic runs must not depend on the date.
         wallclockSec: (config.clock ?? 'realtime') === 'realtime' ? Math.floor(Date.now() / 1000) : 0,
-      }, core.bytes).info;
+      }, core.bytes);
+      info = built.info;
+      topTable = built.pinnedFrames[0];
     } catch (e) {
       throw namedError(e, name);
     }
-    if (core.exports.domainStart() !== 0) {
+    // Xen pins the bootstrap top-level table before the vCPU starts (xen-pv-abi.md 1.4): that types and
+    // validates every bootstrap table, so the guest's own updates are checked against them.
+    if (core.exports.pinInitialTables(topTable) !== 0 || core.exports.domainStart() !== 0) {
       throw Object.assign(new Error(`${name}: ${core.exitMessage() || 'the core refused to start the domain'}`), { name: 'LoadError' });
     }
     this.attach(core, config, callbacks);

@@ -6,7 +6,7 @@ import { raiseUD, faulted } from './fault';
 import { FLAG_CF, FLAG_ZF, FLAG_OF, FLAG_SF, FLAG_AF, FLAG_PF } from './state';
 import { opSize, adSize, lockPfx, fetch8 } from './decode';
 import {
-  decodeModrm, modIsReg, modRm, modDigit, eaSeg, eaOffset, readE, readG, writeG, getRegN, setRegN, readSeg, writeSeg,
+  decodeModrm, modIsReg, modRm, modDigit, eaSeg, eaStackBase, eaOffset, readE, readG, writeG, getRegN, setRegN, readSeg, writeSeg,
   segLinear, readMem, readForWrite, writeBackMem, SEG_READ, SEG_WRITE,
 } from './modrm';
 import { setFlagBits, materializeFlags, getFlags, setFlags, sext } from './flags';
@@ -34,7 +34,7 @@ function btCommon(op: u32, size: u32, bit: u64, memDisp: u64): void {
   } else {
     let off = eaOffset() + memDisp;
     off = adSize == 8 ? off : (adSize == 4 ? off & 0xffffffff : off & 0xffff);
-    const lin = segLinear(eaSeg, off, size, op == BT_BT ? SEG_READ : SEG_WRITE);
+    const lin = segLinear(eaSeg, off, size, op == BT_BT ? SEG_READ : SEG_WRITE, eaStackBase);
     if (faulted()) return;
     v = op == BT_BT ? readMem(lin, size) : readForWrite(lin, size);
     if (faulted()) return;

@@ -119,9 +119,9 @@ function farCall(sel: u32, ip: u64, size: u32): void {
   // The two pushes happen in order (a fault on the second leaves the first stored, as on hardware).
   const sp = getReg64(RSP) & spMask;
   const low = (sp - <u64>(2 * size)) & spMask;
-  writeSeg(SS, (sp - <u64>size) & spMask, <u64>segSel(CS), size);
+  writeSeg(SS, (sp - <u64>size) & spMask, <u64>segSel(CS), size, true);
   if (faulted()) return;
-  writeSeg(SS, low, ipNow(), size);
+  writeSeg(SS, low, ipNow(), size, true);
   if (faulted()) return;
   commitCS((sel & 0xfffc) | getCpl(), d);
   setSp(low);
@@ -225,20 +225,15 @@ export function IRET(): void {
   const old = getFlags();
   const cpl = getCpl();
   if ((old & FLAG_NT) != 0) { raiseGP(0); return; } // task return: not modelled (IA-32e: #GP(0) anyway)
-  // The reference CPU reads the frame from the top down (SS and rSP first in 64-bit mode).
+  // The reference CPU reads the frame before checking it: RFLAGS, CS, then SS and rSP (always in
+  // 64-bit mode, else when the RPL differs from the CPL), then the offset.
   let sp: u64 = 0;
   let ssSel: u32 = 0;
-  if (mode64) {
-    ssSel = <u32>stackPeek(<u64>(4 * size), size) & 0xffff;
-    if (faulted()) return;
-    sp = stackPeek(<u64>(3 * size), size);
-    if (faulted()) return;
-  }
   const fl = stackPeek(<u64>(2 * size), size);
   if (faulted()) return;
   const sel = <u32>stackPeek(<u64>size, size) & 0xffff;
   if (faulted()) return;
-  if (!mode64 && (sel & 3) != cpl) {
+  if (mode64 || (sel & 3) != cpl) {
     ssSel = <u32>stackPeek(<u64>(4 * size), size) & 0xffff;
     if (faulted()) return;
     sp = stackPeek(<u64>(3 * size), size);

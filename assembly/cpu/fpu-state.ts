@@ -11,7 +11,7 @@ import { raiseGP, raiseUD, raiseFault, faulted, VEC_NM } from './fault';
 import { getCr0, getCr4, setReg16, RAX, CR0_EM, CR0_TS, CR0_MP, CR4_OSFXSR } from './state';
 import { mode64, pfx66, repPfx } from './decode';
 import {
-  decodeModrm, modIsReg, modDigit, modrmByte, eaSeg, eaOffset, readE, writeE, segLinear, readMem, writeMem,
+  decodeModrm, modIsReg, modDigit, modrmByte, eaSeg, eaStackBase, eaOffset, readE, writeE, segLinear, readMem, writeMem,
   SEG_READ, SEG_WRITE,
 } from './modrm';
 import { probeWrite, translate, ACC_READ } from '../mmu/access';
@@ -115,7 +115,7 @@ function STMXCSR(): void {
 /** Linear address of the 512-byte FXSAVE area, 16-byte aligned (#GP(0) otherwise), or 0 with a fault. */
 function fxArea(write: bool): u64 {
   const off = eaOffset();
-  const lin = segLinear(eaSeg, off, 512, write ? SEG_WRITE : SEG_READ);
+  const lin = segLinear(eaSeg, off, 512, write ? SEG_WRITE : SEG_READ, eaStackBase);
   if (faulted()) return 0;
   if ((lin & 15) != 0) { raiseGP(0); return 0; }
   if (write) { if (!probeWrite(lin, 512)) return 0; }
@@ -207,7 +207,7 @@ export function GRP15(): void {
     case 2: if (!sseAvailable()) return; LDMXCSR(); return;
     case 3: if (!sseAvailable()) return; STMXCSR(); return;
     case 7: { // CLFLUSH / CLFLUSHOPT (66): checks the access like a byte read, then nothing
-      const lin = segLinear(eaSeg, eaOffset(), 1, SEG_READ);
+      const lin = segLinear(eaSeg, eaOffset(), 1, SEG_READ, eaStackBase);
       if (faulted()) return;
       translate(lin, ACC_READ);
       return;

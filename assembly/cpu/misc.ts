@@ -13,7 +13,7 @@ import {
 } from './decode';
 import {
   decodeModrm, decodeModrmByte, modIsReg, modReg, modDigit, readE, writeBackE, writeE, readG, writeG,
-  getRegN, setRegN, readSeg, writeSeg, eaOffset, readEAt, writeEAt, probeWriteSeg, eaSeg,
+  getRegN, setRegN, readSeg, writeSeg, eaOffset, readEAt, writeEAt, probeWriteSeg, eaSeg, eaStackBase,
 } from './modrm';
 import {
   setCC, testCond, getFlags, setFlags, setFlagBits, materializeFlags, maskOfSize, sext, CC_SUB, CC_ADD,
@@ -242,8 +242,12 @@ export function CMPXCHG(size: u32): void {
     writeBackE(readG(size), size);
     if (faulted()) return;
   } else {
-    writeBackE(d, size); // a failed compare still writes the destination (its own value)
-    if (faulted()) return;
+    // A failed compare writes a memory destination back unchanged (a locked cycle); a register
+    // destination is left alone (the reference CPU does not even zero-extend it).
+    if (!modIsReg) {
+      writeBackE(d, size);
+      if (faulted()) return;
+    }
     setRegN(RAX, d, size);
   }
   setCC(CC_SUB, size, r, d);
@@ -274,7 +278,7 @@ export function CMPXCHG8B16B(): void {
   if (wide && !FEATURE_CX16) { raiseUD(); return; }
   const half: u32 = wide ? 8 : 4;
   if (wide && (eaOffset() & 15) != 0) { raiseGP(0); return; } // CMPXCHG16B needs 16-byte alignment
-  if (!probeWriteSeg(eaSeg, eaOffset(), half * 2)) return;
+  if (!probeWriteSeg(eaSeg, eaOffset(), half * 2, eaStackBase)) return;
   const lo = readEAt(0, half);
   if (faulted()) return;
   const hi = readEAt(<u64>half, half);

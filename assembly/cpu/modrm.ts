@@ -31,6 +31,8 @@ export let modIsReg: bool = false;
 export let eaSeg: i32 = DS;
 export let eaOff: u64 = 0;
 export let eaRipRel: bool = false;
+/** The address uses rSP or rBP as its base (64-bit mode: a non-canonical address is #SS, not #GP). */
+export let eaStackBase: bool = false;
 
 /** The /digit of the ModRM byte (reg field without REX.R). */
 @inline export function modDigit(): u32 { return (modrmByte >> 3) & 7; }
@@ -51,6 +53,7 @@ export function decodeModrmByte(m: u32): void {
   }
   modIsReg = false;
   eaRipRel = false;
+  eaStackBase = false;
   if (adSize == 2) decodeEA16(m);
   else decodeEA3264(m);
 }
@@ -64,13 +67,13 @@ function decodeEA16(m: u32): void {
   switch (rm) {
     case 0: off = getReg16(3) + getReg16(6); break; // BX+SI
     case 1: off = getReg16(3) + getReg16(7); break; // BX+DI
-    case 2: off = getReg16(5) + getReg16(6); seg = SS; break; // BP+SI
-    case 3: off = getReg16(5) + getReg16(7); seg = SS; break; // BP+DI
+    case 2: off = getReg16(5) + getReg16(6); seg = SS; eaStackBase = true; break; // BP+SI
+    case 3: off = getReg16(5) + getReg16(7); seg = SS; eaStackBase = true; break; // BP+DI
     case 4: off = getReg16(6); break; // SI
     case 5: off = getReg16(7); break; // DI
     case 6:
       if (mod == 0) { off = fetch16(); break; } // disp16
-      off = getReg16(5); seg = SS; break; // BP
+      off = getReg16(5); seg = SS; eaStackBase = true; break; // BP
     default: off = getReg16(3); break; // BX
   }
   if (mod == 1) off += <u32>(<i32>(<i8>fetch8()));
@@ -94,8 +97,7 @@ function decodeEA3264(m: u32): void {
       off += <u64>(<i64>(<i32>fetch32())); // disp32, no base
     } else {
       off += getReg64(<i32>(base | ((rex & 1) << 3)));
-      if (base == 4 || base == 5) seg = SS; // rSP / rBP base (and R12/R13: DS; only the exception differs)
-      if ((rex & 1) != 0) seg = DS;
+      if ((base == 4 || base == 5) && (rex & 1) == 0) { seg = SS; eaStackBase = true; } // rSP / rBP base
     }
   } else if (rm == 5 && mod == 0) {
     const disp = <u64>(<i64>(<i32>fetch32()));
@@ -109,7 +111,7 @@ function decodeEA3264(m: u32): void {
   } else {
     const r = <i32>(rm | ((rex & 1) << 3));
     off = getReg64(r);
-    if (rm == 5 && (rex & 1) == 0) seg = SS; // rBP
+    if (rm == 5 && (rex & 1) == 0) { seg = SS; eaStackBase = true; } // rBP
   }
   if (mod == 1) off += fetchS8();
   else if (mod == 2) off += <u64>(<i64>(<i32>fetch32()));
@@ -130,16 +132,17 @@ function decodeEA3264(m: u32): void {
 
 /**
  * Linear address of `size` bytes at `off` in segment `seg` for a read or write, after the segment
- * checks: in 64-bit mode only FS/GS bases apply and the address must be canonical (#GP(0), or #SS(0)
- * for SS); in 32-bit modes the type, presence and limit (expand-up or expand-down) are checked
- * (#GP(0), or #SS(0) for SS). Returns 0 with the fault raised.
+ * checks: in 64-bit mode only FS/GS bases apply and the address must be canonical: #GP(0), or #SS(0)
+ * for a stack reference (`stackRef`: push/pop and friends, or an operand based on rSP/rBP; the
+ * reference CPU ignores segment overrides for this choice); in 32-bit modes the type, presence and
+ * limit (expand-up or expand-down) are checked: #GP(0), or #SS(0) for SS. Returns 0 with the fault raised.
  */
-export function segLinear(seg: i32, off: u64, size: u32, acc: u32): u64 {
+export function segLinear(seg: i32, off: u64, size: u32, acc: u32, stackRef: bool = false): u64 {
   if (mode64) {
     const lin = seg >= FS ? off + segBase(seg) : off;
     // Canonical: bits 63..47 equal, for the first and the last byte.
     if (((lin + 0x800000000000) >> 48) != 0 || ((lin + <u64>(size - 1) + 0x800000000000) >> 48) != 0) {
-      if (seg == SS) raiseSS(0); else raiseGP(0);
+      if (stackRef) raiseSS(0); else raiseGP(0);
       return 0;
     }
     return lin;
@@ -199,28 +202,28 @@ export function writeMem(lin: u64, v: u64, size: u32): void {
 }
 
 /** Reads `size` bytes at seg:off (segment checks, then paging). */
-export function readSeg(seg: i32, off: u64, size: u32): u64 {
-  const lin = segLinear(seg, off, size, SEG_READ);
+export function readSeg(seg: i32, off: u64, size: u32, stackRef: bool = false): u64 {
+  const lin = segLinear(seg, off, size, SEG_READ, stackRef);
   if (faulted()) return 0;
   return readMem(lin, size);
 }
 /** Writes `size` bytes at seg:off (segment checks, then paging). */
-export function writeSeg(seg: i32, off: u64, v: u64, size: u32): void {
-  const lin = segLinear(seg, off, size, SEG_WRITE);
+export function writeSeg(seg: i32, off: u64, v: u64, size: u32, stackRef: bool = false): void {
+  const lin = segLinear(seg, off, size, SEG_WRITE, stackRef);
   if (faulted()) return;
   writeMem(lin, v, size);
 }
 /** Checks that seg:off is writable for `size` bytes without writing; false with the fault raised. */
-export function probeWriteSeg(seg: i32, off: u64, size: u32): bool {
-  const lin = segLinear(seg, off, size, SEG_WRITE);
+export function probeWriteSeg(seg: i32, off: u64, size: u32, stackRef: bool = false): bool {
+  const lin = segLinear(seg, off, size, SEG_WRITE, stackRef);
   if (faulted()) return false;
   if (((lin ^ (lin + <u64>(size - 1))) & ~(<u64>0xfff)) != 0) return probeWriteSplit(lin);
   translate(lin, ACC_WRITE);
   return !faulted();
 }
 /** Checks that seg:off is readable for `size` bytes; false with the fault raised. */
-export function probeReadSeg(seg: i32, off: u64, size: u32): bool {
-  const lin = segLinear(seg, off, size, SEG_READ);
+export function probeReadSeg(seg: i32, off: u64, size: u32, stackRef: bool = false): bool {
+  const lin = segLinear(seg, off, size, SEG_READ, stackRef);
   if (faulted()) return false;
   translate(lin, ACC_READ);
   if (faulted()) return false;
@@ -266,7 +269,7 @@ let eaHost: u32 = 0;
  */
 export function readE(size: u32, rmw: bool): u64 {
   if (modIsReg) return getRegN(modRm, size);
-  const lin = segLinear(eaSeg, eaOffset(), size, rmw ? SEG_WRITE : SEG_READ);
+  const lin = segLinear(eaSeg, eaOffset(), size, rmw ? SEG_WRITE : SEG_READ, eaStackBase);
   if (faulted()) return 0;
   eaLin = lin;
   if (!rmw) return readMem(lin, size);
@@ -323,18 +326,18 @@ export function writeBackMem(v: u64, size: u32): void {
 /** Writes the E operand without a prior read. */
 export function writeE(v: u64, size: u32): void {
   if (modIsReg) { setRegN(modRm, v, size); return; }
-  const lin = segLinear(eaSeg, eaOffset(), size, SEG_WRITE);
+  const lin = segLinear(eaSeg, eaOffset(), size, SEG_WRITE, eaStackBase);
   if (faulted()) return;
   writeMem(lin, v, size);
 }
 /** Memory-only E operand read at an extra offset (far pointers, BOUND, CMPXCHG8B). */
 export function readEAt(delta: u64, size: u32): u64 {
   const o = eaOffset() + delta;
-  return readSeg(eaSeg, adSize == 4 ? o & 0xffffffff : (adSize == 2 ? o & 0xffff : o), size);
+  return readSeg(eaSeg, adSize == 4 ? o & 0xffffffff : (adSize == 2 ? o & 0xffff : o), size, eaStackBase);
 }
 export function writeEAt(delta: u64, v: u64, size: u32): void {
   const o = eaOffset() + delta;
-  writeSeg(eaSeg, adSize == 4 ? o & 0xffffffff : (adSize == 2 ? o & 0xffff : o), v, size);
+  writeSeg(eaSeg, adSize == 4 ? o & 0xffffffff : (adSize == 2 ? o & 0xffff : o), v, size, eaStackBase);
 }
 @inline export function readG(size: u32): u64 { return getRegN(modReg, size); }
 @inline export function writeG(v: u64, size: u32): void { setRegN(modReg, v, size); }

@@ -207,7 +207,7 @@ export function LAR_LSL(lsl: bool): void {
   }
   if (ok) {
     if (lsl) writeG(<u64>descLimit(d), opSize);
-    else writeG((d >> 32) & (opSize == 2 ? 0xff00 : 0x00f0ff00), opSize);
+    else writeG((d >> 32) & (opSize == 2 ? 0xff00 : 0x00ffff00), opSize); // limit 19:16 too, as the reference CPU
   }
   setFlagBits(FLAG_ZF, ok);
 }

@@ -29,14 +29,14 @@ import { getFlags, setFlags, maskOfSize } from './flags';
 /** Pushes `size` bytes; false with the fault raised (rSP unchanged). */
 export function push(v: u64, size: u32): bool {
   const sp = (getReg64(RSP) - <u64>size) & spMask;
-  writeSeg(SS, sp, v, size);
+  writeSeg(SS, sp, v, size, true);
   if (faulted()) return false;
   setSp(sp);
   return true;
 }
 /** Reads `size` bytes at rSP + delta (does not pop). */
 export function stackPeek(delta: u64, size: u32): u64 {
-  return readSeg(SS, (getReg64(RSP) + delta) & spMask, size);
+  return readSeg(SS, (getReg64(RSP) + delta) & spMask, size, true);
 }
 /** Adds delta to rSP at the stack address size. */
 @inline export function spAdd(delta: u64): void { setSp((getReg64(RSP) + delta) & spMask); }
@@ -91,7 +91,7 @@ export function PUSHA(): void {
   const orig = getRegN(RSP, size);
   for (let r = 0; r < 8; r++) {
     const v = r == RSP ? orig : getRegN(r, size);
-    writeSeg(SS, (sp - <u64>((r + 1) * size)) & spMask, v, size);
+    writeSeg(SS, (sp - <u64>((r + 1) * size)) & spMask, v, size, true);
     if (faulted()) return;
   }
   setSp((sp - <u64>(8 * size)) & spMask);
@@ -101,7 +101,7 @@ export function POPA(): void {
   const sp = getSp();
   for (let r = 7; r >= 0; r--) {
     if (r == RSP) continue; // the saved rSP is skipped
-    const v = readSeg(SS, (sp + <u64>((7 - r) * size)) & spMask, size);
+    const v = readSeg(SS, (sp + <u64>((7 - r) * size)) & spMask, size, true);
     if (faulted()) return;
     setRegN(r, v, size);
   }
@@ -155,25 +155,25 @@ export function ENTER(): void {
   if (faulted()) return;
   const size = stackOpSize();
   let sp = (getSp() - <u64>size) & spMask;
-  writeSeg(SS, sp, getRegN(RBP, size), size);
+  writeSeg(SS, sp, getRegN(RBP, size), size, true);
   if (faulted()) return;
   const frameTemp = sp;
   let bp = getReg64(RBP);
   for (let i: u32 = 1; i < level; i++) {
     bp = (bp - <u64>size) & spMask;
-    const v = readSeg(SS, bp, size);
+    const v = readSeg(SS, bp, size, true);
     if (faulted()) return;
     sp = (sp - <u64>size) & spMask;
-    writeSeg(SS, sp, v, size);
+    writeSeg(SS, sp, v, size, true);
     if (faulted()) return;
   }
   if (level > 0) {
     sp = (sp - <u64>size) & spMask;
-    writeSeg(SS, sp, frameTemp, size);
+    writeSeg(SS, sp, frameTemp, size, true);
     if (faulted()) return;
   }
   const finalSp = (sp - alloc) & spMask;
-  if (!probeWriteSeg(SS, finalSp, 1)) return;
+  if (!probeWriteSeg(SS, finalSp, 1, true)) return;
   setRegN(RBP, frameTemp, size == 2 ? 2 : (mode64 ? 8 : (spMask == 0xffff ? 2 : 4)));
   setSp(finalSp);
 }
@@ -182,7 +182,7 @@ export function ENTER(): void {
 export function LEAVE(): void {
   const size = stackOpSize();
   const bp = getReg64(RBP) & spMask;
-  const v = readSeg(SS, bp, size);
+  const v = readSeg(SS, bp, size, true);
   if (faulted()) return;
   setSp((bp + <u64>size) & spMask);
   setRegN(RBP, v, size);

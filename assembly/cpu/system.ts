@@ -448,6 +448,7 @@ export function GRP7(): void {
     }
     case 4: if (umipBlocked()) return; writeE(getCr0() & 0xffff, 2); return; // SMSW Mw
     case 6: { // LMSW Ew
+      if (!cpl0()) return;
       const v = readE(2, false);
       if (faulted()) return;
       LMSW(<u32>v);

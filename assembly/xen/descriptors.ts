@@ -9,6 +9,7 @@ import { raiseGP, faulted, clearFault } from '../cpu/fault';
 import { setSegCache } from '../cpu/state';
 import { frameHost } from '../mmu/machine';
 import { read64As } from '../mmu/access';
+import { checkDescriptor, checkedDescriptor } from './gdt';
 
 export const FIRST_RESERVED_GDT_ENTRY: u32 = 7168;
 export const FLAT_RING1_CS: u32 = 0xe019;
@@ -37,7 +38,11 @@ export function xenReadDescriptor(selector: u32): u64 {
   const vcpu = DOM_BASE + DOM_VCPU;
   if ((selector & 4) != 0) {
     if (index >= load<u32>(vcpu + PV_LDT_ENTS)) { raiseGP(selector & 0xfffc); return 0; }
-    return read64As(load<u64>(vcpu + PV_LDT_BASE) + <u64>index * 8, false);
+    // The LDT lives in guest memory: each descriptor passes Xen's check_descriptor when read, so a
+    // guest cannot plant a ring-0 segment there (a refused one reads as not present).
+    const d = read64As(load<u64>(vcpu + PV_LDT_BASE) + <u64>index * 8, false);
+    if (faulted()) return 0;
+    return checkDescriptor(d) ? checkedDescriptor : 0;
   }
   if (index >= FIRST_RESERVED_GDT_ENTRY && index < FIRST_RESERVED_GDT_ENTRY + 512) {
     return xenReservedDescriptor(index - FIRST_RESERVED_GDT_ENTRY, load<u32>(DOM_BASE + DOM_GUEST_TYPE) == GUEST_PV64);

@@ -19,6 +19,7 @@ import { cpuid, readTsc } from '../platform';
 import { isPv64 } from './domain';
 import { inGuestKernel, pvGet32, pvSet32, pvGet64, pvSet64, loadCr3 } from './vcpu';
 import { vcpuInfoHost } from './evtchn';
+import { newBaseptr } from './mmuext';
 
 export const MSR_TSC: u32 = 0x10;
 export const MSR_APIC_BASE: u32 = 0x1b;
@@ -154,9 +155,9 @@ function writeCr(cr: u32, v: u64): bool {
     }
     case 3: {
       // = MMUEXT_NEW_BASEPTR with the frame from the value (PV32: folded xen_cr3_to_pfn format).
+      // Validated like the hypercall: an unusable frame makes the MOV fault (#GP), as on Xen.
       const mfn = isPv64() ? v >> 12 : ((v >> 12) | ((v & 0xfff) << 20)) & 0xffffffff;
-      loadCr3(mfn << 12);
-      return true;
+      return newBaseptr(mfn) == 0;
     }
     case 4: return true; // accepted; PV guests cannot change the real CR4
     default: return false;

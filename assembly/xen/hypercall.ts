@@ -94,6 +94,7 @@ export const HYPERCALL_NO_RETURN: i64 = i64.MIN_VALUE;
  */
 export function dispatch(nr: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
   beginGuestAccess();
+  if (nr >= <u64>CNT_HYPERCALL_MAX) return -ENOSYS; // also keeps a PV64 RAX of 0x1_0000_0001 from meaning 1
   let ret: i64;
   switch (<u32>nr) {
     case HYPERVISOR_set_trap_table: ret = doSetTrapTable(a1); break;

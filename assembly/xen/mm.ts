@@ -518,10 +518,10 @@ export let lastUpdateDroppedPresent: bool = false;
  */
 export function modEntry(table: u32, level: u32, slot: u32, nval: u64, preserveAD: bool, pgOwnerIo: bool): i64 {
   lastUpdateDroppedPresent = false;
+  if (level > 1 && pgOwnerIo) return -EINVAL; // only L1 entries may map another owner's pages
   if (level == 2 && (frameFlags(table) & PGF_PAE_XEN_L2) != 0 && slot >= PAE_L2_XEN_FIRST) return -EPERM;
   if (level == 3 && isPv32() && slot >= 3) return -EINVAL;
   if (level == 4 && slot >= L4_XEN_FIRST && slot <= L4_XEN_LAST) return -EINVAL;
-  if (level > 1 && pgOwnerIo) return -EINVAL;
   const host = frameHost(<u64>table) + slot * 8;
   const old = load<u64>(host);
   setCtx(table, level, slot, nval);

@@ -11,6 +11,7 @@ import { vcpuInfoHost } from './evtchn';
 import { pvGet64, pvSet64 } from './vcpu';
 import { systemTimeNs, writeVcpuTimeInfo } from './time';
 import { setSingleshot, stopSingleshot, setPeriodic, MIN_PERIOD_NS } from './timer';
+import { getPageType, PGT_WRITABLE, resetFailure } from './mm';
 import { EFAULT, EINVAL, ENOENT, ENOSYS, EEXIST, ETIME } from './errno';
 
 export const VCPUOP_initialise: u32 = 0;
@@ -116,6 +117,8 @@ export function doVcpuOp(cmd: u64, vcpuid: u64, arg: u64): i64 {
       if (guestFault) return -EFAULT;
       if (pvGet64(PV_VCPU_INFO_MA) != 0) return -EINVAL; // once per vCPU
       if (offset > 4096 - 64 || !isRamFrame(mfn)) return -EINVAL;
+      // Like Xen, hold a writable-type reference: the frame can never become a page table or GDT.
+      if (getPageType(mfn, PGT_WRITABLE, false) != 0) { resetFailure(); return -EINVAL; }
       const oldHost = vcpuInfoHost();
       const ma = (mfn << 12) + offset;
       const newHost = machineHost(ma);

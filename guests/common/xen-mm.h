@@ -58,6 +58,12 @@ XEN_SIZE_CHECK(mmuext_op_t, 3 * sizeof(unsigned long));
 #define UVMF_LOCAL       0
 #define UVMF_ALL         4
 
+/* ---- vm_assist ------------------------------------------------------------------------------ */
+#define VMASST_CMD_enable                0
+#define VMASST_CMD_disable               1
+#define VMASST_TYPE_writable_pagetables  2   /* Xen emulates stores into read-only in-use L1s */
+#define VMASST_TYPE_pae_extended_cr3     3
+
 /* ---- memory_op ------------------------------------------------------------------------------ */
 #define XENMEM_maximum_ram_page   2
 #define XENMEM_memory_map         9

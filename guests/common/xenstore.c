@@ -148,6 +148,9 @@ int xs_request(uint32_t type, uint32_t tx_id, const struct xs_part *parts, unsig
                struct xs_reply *reply)
 {
     struct xsd_sockmsg hdr = { .type = type, .req_id = next_req_id++, .tx_id = tx_id, .len = 0 };
+    reply->type = XS_ERROR;               /* until a reply arrives: nothing from a previous one */
+    reply->len = 0;
+    reply->body[0] = 0;
     for (unsigned int i = 0; i < n; i++)
         hdr.len += (uint32_t)parts[i].len;
     if (write_bytes((const char *)&hdr, sizeof hdr))

@@ -172,10 +172,12 @@ export class BareMachine {
   run(code: Uint8Array | string, maxSteps = 100_000): RunResult {
     const flags = this.view.getBigUint64(this.cpu + L.CPU_RFLAGS, true);
     const ccop = this.view.getUint32(this.cpu + L.CPU_CC_OP, true);
+    const mxcsr = this.mxcsr;
     this.load(code);
-    // bareResetRegisters sets RFLAGS to 0x202: keep what the test set.
+    // bareResetRegisters sets RFLAGS to 0x202 and MXCSR to 0x1f80: keep what the test set.
     this.view.setBigUint64(this.cpu + L.CPU_RFLAGS, flags, true);
     this.view.setUint32(this.cpu + L.CPU_CC_OP, ccop, true);
+    this.mxcsr = mxcsr;
     return this.resume(maxSteps);
   }
 

@@ -6,7 +6,8 @@
 // Linux), LAR/LSL, CPUID/RDTSC/RDPMC/RDRAND/RDSEED/RDPID, SYSCALL/SYSRET/SYSENTER/SYSEXIT (vendor
 // dependent in compatibility mode), XSAVE family, XBEGIN/XABORT, INT1 (the hypervisor reports it
 // with RIP not advanced), SALC, 3DNow!, PUSHF/POP SS/MOV SS (single-stepping changes them), and
-// F2/F3 LOOPE/LOOPNE (reserved; this AMD CPU lets the prefix choose the loop condition).
+// F2/F3 LOOPE/LOOPNE (reserved; this AMD CPU lets the prefix choose the loop condition), LOCK MOV
+// CRn (AMD's CR8 encoding).
 
 import { ECX, ESP, REG_NAMES, RSP_DEFAULT, TestBuilder, WIN_BASE, WIN_SIZE } from './builder.ts';
 import { FORMS, type Form } from './forms.ts';
@@ -102,6 +103,7 @@ export function excluded(d: Decoded): string | null {
   if ((op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2f) || (op >= 0x50 && op <= 0x7f)) return 'SSE/MMX';
   if ([0x31, 0x33, 0x37, 0x38, 0x3a, 0xa2].includes(op)) return 'RDTSC/RDPMC/GETSEC/0F38/0F3A/CPUID';
   if ((op === 0x20 || op === 0x22) && [1, 5, 6, 7].includes(reg)) return 'MOV CRn (reserved)';
+  if ((op === 0x20 || op === 0x22) && d.prefixes.includes(0xf0)) return 'LOCK MOV CRn (AMD encodes CR8 so)';
   if ((op === 0x21 || op === 0x23) && (reg === 4 || reg === 5)) return 'MOV DR4/DR5';
   if (op === 0xae) {
     if (mod !== 3 && [2, 3, 7].includes(reg)) return null;
@@ -130,7 +132,11 @@ for (const f of FORMS) {
 export function formOf(d: Decoded): Form | undefined {
   const key = (f3: boolean, reg: string) => `${f3 ? 'f3:' : ''}${d.map}:${d.op.toString(16)}:${reg}`;
   const grouped = d.map === 1 ? GROUPS1.has(d.op) : GROUPS2.has(d.op);
-  const reg = grouped && d.modrm ? String(d.modrm.reg) : '-';
+  let r = d.modrm?.reg ?? -1;
+  // Undocumented aliases every x86 executes: group 2 /6 = SHL (/4), F6/F7 /1 = TEST (/0).
+  if (d.map === 1 && [0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3].includes(d.op) && r === 6) r = 4;
+  if (d.map === 1 && (d.op === 0xf6 || d.op === 0xf7) && r === 1) r = 0;
+  const reg = grouped && d.modrm ? String(r) : '-';
   return ROWS.get(key(d.f3, reg)) ?? ROWS.get(key(false, reg));
 }
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { generate, parseArgs } from './gen.ts';
 import { FORMS, rowName } from './forms.ts';
-import { decode, excluded } from './gen-raw.ts';
+import { decode, excluded, formOf } from './gen-raw.ts';
 import { AF, ARITH, CF, OF, PF, SF, ZF, undefinedFlags } from './flags.ts';
 import { parseVector, hasResult } from '../../workers/vectors/format.ts';
 
@@ -67,8 +67,15 @@ describe('generator', () => {
     expect(why([0x0f, 0x05])).toMatch(/SYSCALL/);
     expect(why([0xf3, 0xe0, 0x10])).toMatch(/LOOPE\/LOOPNE/);
     expect(why([0xe0, 0x10])).toBeNull();
+    expect(why([0xf0, 0x0f, 0x22, 0x00])).toMatch(/CR8/);
     expect(why([0x01, 0xd8])).toBeNull();
     expect(why([0xc5, 0x00])).toBeNull();               // lds eax,[eax] is not VEX
+  });
+
+  it('gives the undocumented aliases the flags rule of the form they alias (D1 /6 = SHL, F7 /1 = TEST)', () => {
+    const fm = (b: number[]) => formOf(decode([...b, ...new Array(15).fill(0xcc)]))?.name;
+    expect(fm([0xd1, 0xf0])).toBe('shl Ev,1');
+    expect(fm([0xf7, 0xc8, 1, 2, 3, 4])).toBe('test Ev,Iz');
   });
 
   it('marks BSWAP r16 as an undefined result', () => {

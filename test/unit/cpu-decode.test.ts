@@ -3,6 +3,7 @@
 // RIP-relative operands, the 15-byte limit, LOCK rules, instructions that straddle pages, and the
 // message for an unimplemented opcode. Bytes are given with their disassembly.
 import { beforeEach, describe, expect, it } from 'vitest';
+import * as L from '../../workers/layout.gen.ts';
 import { BareMachine, CODE_VA, DATA_VA } from '../helpers/bare-machine.ts';
 
 let m: BareMachine;
@@ -128,23 +129,49 @@ describe('instruction length, LOCK, page crossing', () => {
     expect(m.read32(DATA_VA)).toBe(42);
   });
   it('an instruction can straddle the end of a page (fetch continues on the next page)', () => {
-    // Code jumps to the last 2 bytes of the code page... instead run from the data window pages:
-    // place "mov eax, imm32" across the 0x20000ffe / 0x20001000 boundary and jump there.
-    m.writeData(DATA_VA + 0xffen, 'b8785634'); // mov eax, 0x??345678 (first 4 bytes)
-    m.writeData(DATA_VA + 0x1002n, '12' + 'ff2425' + '00100010'); // ...0x12 ; jmp [0x10001000]
-    m.write64(DATA_VA + 0x1010n, 0n);
-    // At 0x10000000: mov rcx, 0x20000ffe; jmp rcx. The instruction there jumps back via [abs].
-    m.run('48b9fe0f002000000000' + 'ffe1', 3);
+    // Map the page after the code page (0x10001000) to a spare frame, user RWX, by walking the
+    // bare machine's 4-level tables from CR3.
+    const host = mapSparePage(0x1000_1000n, 15);
+    m.load(wholeCodePage('48b9' + 'fe0f001000000000' + 'ffe1', 'b878')); // mov rcx, 0x10000ffe ; jmp rcx
+    m.bytes.set([0x56, 0x34, 0x12, 0xf4], host); // mov eax, 0x12345678 ends at 0x10001002; then hlt
+    const r = m.resume(3);
+    expect(r.exit).toBe('budget');
     expect(m.get('rax')).toBe(0x12345678n);
+    expect(m.rip).toBe(0x1000_1003n);
   });
   it('a fetch that reaches an unmapped page faults with the fetch error code and CR2 = the page', () => {
-    m.writeData(DATA_VA + 0x1ffen, 'b878'); // mov eax, imm32 runs off the end of the window
-    const r = m.run('48b9fe1f002000000000' + 'ffe1'); // mov rcx, 0x20001ffe ; jmp rcx
-    expect(r).toMatchObject({ exit: 'exception', vector: 14, cr2: 0x2000_2000n });
-    expect(r.error! & 0x4).toBe(4); // user
-    expect(m.rip).toBe(0x2000_1ffen);
+    // mov rcx, 0x10000ffe ; jmp rcx ; ... ; at 0x10000ffe: mov eax, imm32 running off the page
+    m.load(wholeCodePage('48b9' + 'fe0f001000000000' + 'ffe1', 'b878'));
+    const r = m.resume(10);
+    expect(r).toMatchObject({ exit: 'exception', vector: 14, cr2: 0x1000_1000n });
+    expect(r.error! & 0x14).toBe(0x14); // user, instruction fetch
+    expect(m.rip).toBe(0x1000_0ffen);
   });
 });
+
+/** A full code page (so no sentinel stops execution on it): `head` at the start, NOPs, `tail` at the end. */
+function wholeCodePage(head: string, tail: string): Uint8Array {
+  const page = new Uint8Array(4096).fill(0x90);
+  const h = head.match(/../g)!.map((x) => parseInt(x, 16));
+  const t = tail.match(/../g)!.map((x) => parseInt(x, 16));
+  page.set(h, 0);
+  page.set(t, 4096 - t.length);
+  return page;
+}
+
+/** Maps linear page `va` to guest frame `frame` (user, RW, executable); returns its wasm offset. */
+function mapSparePage(va: bigint, frame: number): number {
+  const ram = L.GUEST_RAM_BASE;
+  let table = Number(m.u64(L.CPU_CR3) & 0xffffffffff000n);
+  for (const shift of [39n, 30n, 21n]) {
+    const e = m.view.getBigUint64(ram + table + 8 * Number((va >> shift) & 511n), true);
+    table = Number(e & 0xffffffffff000n);
+  }
+  m.view.setBigUint64(ram + table + 8 * Number((va >> 12n) & 511n), (BigInt(frame) << 12n) | 7n, true);
+  const host = ram + frame * 4096;
+  m.bytes.fill(0xcc, host, host + 4096);
+  return host;
+}
 
 describe('undefined and unimplemented opcodes', () => {
   it('UD2 is #UD with RIP on it', () => {

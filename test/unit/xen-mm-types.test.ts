@@ -153,6 +153,20 @@ describe('pinning', () => {
   });
 });
 
+describe('TLB safety', () => {
+  it('typing a frame as a table flushes stale writable translations the guest did not flush', () => {
+    const d = pv64Domain();
+    expect(d.mmuUpdate([[d.ptr(3, 1), (4n << 12n) | P | RW | A]])[0]).toBe(0n); // 0x200000+x aliases x
+    const alias = 0x200000 + 40 * PAGE;
+    expect(d.hc(12, 9, alias)).toBe(0n); // memory_map (capacity 0) writes a 0 there: a writable TLB entry
+    expect(d.tlbTag(alias)).not.toBe(0n);
+    d.makeReadOnly(40); // invalidates 0x28000 only; the alias is the guest's to flush
+    expect(d.tlbTag(alias)).not.toBe(0n);
+    expect(d.mmuext([[MMUEXT.PIN_L1, 40]])[0]).toBe(0n);
+    expect(d.tlbTag(alias)).toBe(0n);
+  });
+});
+
 describe('linear page tables', () => {
   it('allows a read-only self-map and refuses a writable one', () => {
     const d = pv64Domain();

@@ -41,6 +41,9 @@ describe('mmu_update', () => {
     expect(d.entry(4, 50) & (A | D)).toBe(A | D);
     expect(d.mmuUpdate([[d.ptr(4, 50, 0), d.pte(50, P | RW)]])[0]).toBe(0n);
     expect(d.entry(4, 50) & (A | D)).toBe(0n);
+    d.setEntry(4, 51, d.entry(4, 51) | A | D);
+    expect(d.mmuUpdate([[d.ptr(4, 51, 2), d.pte(52, P)]])[0]).toBe(0n); // another frame: full validation
+    expect(d.entry(4, 51) & (A | D)).toBe(A | D);
   });
 
   it('MMU_MACHPHYS_UPDATE sets the M2P entry of a frame the domain owns', () => {
@@ -83,6 +86,13 @@ describe('mmu_update', () => {
     const d = pv32Domain();
     expect(d.mmuUpdate([[d.ptr(1, 3), 0n]])[0]).toBe(EINVAL);
     expect(d.mmuUpdate([[d.ptr(1, 2), 0n]])[0]).toBe(0n);
+  });
+
+  it('refuses updates of Xen\'s slots of the PV32 slot-3 L2 with -EPERM', () => {
+    const d = pv32Domain();
+    expect(d.mmuUpdate([[d.ptr(4, 428), 0n]])[0]).toBe(EPERM);
+    expect(d.mmuUpdate([[d.ptr(4, 427), d.pte(3, P | RW | A)]])[0]).toBe(0n);
+    expect(d.mmuUpdate([[d.ptr(4, 426), d.pte(3, P | RW | A)]], DOMID_IO)[0]).toBe(EINVAL); // not an L1
   });
 
   it('answers unknown commands with -ENOSYS', () => {
@@ -163,12 +173,22 @@ describe('update_va_mapping', () => {
     expect(d.counter(L.CNT_TLB_FLUSHES)).toBe(f0 + 1n);
   });
 
-  it('UVMF_INVLPG drops the cached translation of va', () => {
+  it('UVMF_INVLPG drops the cached translation of va even when the entry did not change', () => {
     const d = pv64Domain();
     d.setU32(d.ma(46), DOMID_SELF);
     seen(d, 46 * PAGE);
     expect(d.tlbTag(46 * PAGE)).not.toBe(0n);
-    expect(d.updateVa(46 * PAGE, d.pte(46, P | A | D), 2)).toBe(0n);
+    expect(d.updateVa(46 * PAGE, d.pte(46), 0)).toBe(0n); // same entry, no flush asked: kept
+    expect(d.tlbTag(46 * PAGE)).not.toBe(0n);
+    expect(d.updateVa(46 * PAGE, d.pte(46), 2)).toBe(0n);
+    expect(d.tlbTag(46 * PAGE)).toBe(0n);
+  });
+
+  it('drops the cached translation of va whenever its entry changes', () => {
+    const d = pv64Domain();
+    d.setU32(d.ma(46), DOMID_SELF);
+    seen(d, 46 * PAGE);
+    expect(d.updateVa(46 * PAGE, d.pte(46, P | A | D), 0)).toBe(0n); // now read-only
     expect(d.tlbTag(46 * PAGE)).toBe(0n);
   });
 
