@@ -5,7 +5,7 @@
 // Invariant: RIP and rSP change only when the whole transfer succeeds.
 import { raiseGP, faulted } from './fault';
 import { getReg64, setReg64, setReg32, setReg16, RCX } from './state';
-import { opSize, adSize, mode64, csLimit, ipNow, jumpTo, fetchS8, fetchSImm, fetch16 } from './decode';
+import { opSize, adSize, repPfx, mode64, csLimit, ipNow, jumpTo, fetchS8, fetchSImm, fetch16 } from './decode';
 import { VENDOR_AMD } from './options';
 import { readE } from './modrm';
 import { testCond, getZF } from './flags';
@@ -114,8 +114,12 @@ export function RET_near(withImm: bool): void {
   else if (adSize == 4) setReg32(RCX, <u32>v);
   else setReg16(RCX, <u32>v);
 }
-/** LOOPNE (E0) kind 0, LOOPE (E1) kind 1, LOOP (E2) kind 2. */
+/**
+ * LOOPNE (E0) kind 0, LOOPE (E1) kind 1, LOOP (E2) kind 2. On the reference (AMD) CPU an F3 or F2
+ * prefix on E0/E1 selects the condition itself: F3 tests ZF = 1 and F2 ZF = 0, whatever the opcode.
+ */
 export function LOOP_Jb(kind: u32): void {
+  if (VENDOR_AMD && kind < 2 && repPfx != 0) kind = repPfx == 0xf3 ? 1 : 0;
   const d = fetchS8();
   if (faulted()) return;
   const size = branchSize();

@@ -74,6 +74,7 @@ let cacheGen: u32 = 0;
 
 export function invalidateFetchCache(): void {
   cacheLin = 1;
+  cacheGen = tlbGeneration - 1; // invalid until the next refill, even if this instruction falls through
   fellThrough = false;
   prefixDirty = true;
 }

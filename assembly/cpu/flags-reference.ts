@@ -2,7 +2,7 @@
 // the lazy flags of cpu/flags.ts (design.md: "lazy flags, checked in tests against a plain eager
 // computation"). Written from the SDM's definitions (vol. 1, 3.4.3.1 and the instruction pages),
 // not from the lazy formulas: carries from widened sums, overflow from signed ranges, parity by count.
-// Flags the SDM calls undefined are computed as the lazy code does; tests mask them.
+// Flags the SDM calls undefined are not modelled here; tests mask them.
 
 export const REF_ADD: u32 = 0;
 export const REF_ADC: u32 = 1;

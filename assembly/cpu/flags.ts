@@ -4,7 +4,9 @@
 // CF. The six flags are computed only when read. CC_OP = CC_EFLAGS (0) means the arithmetic flags in
 // CPU_RFLAGS are current. Invariant: outside the six arithmetic flags CPU_RFLAGS is always exact.
 import { CPU_BASE, CPU_RFLAGS, CPU_CC_OP, CPU_CC_DST, CPU_CC_SRC, CPU_CC_SRC2 } from '../layout';
-import { FLAG_CF, FLAG_PF, FLAG_AF, FLAG_ZF, FLAG_SF, FLAG_OF, FLAG_FIXED1, FLAGS_ARITH } from './state';
+import {
+  FLAG_CF, FLAG_PF, FLAG_AF, FLAG_ZF, FLAG_SF, FLAG_OF, FLAG_FIXED1, FLAGS_ARITH, FLAG_AC, CR0_AM, getCpl, getCr0,
+} from './state';
 
 // ---- Kinds (what CC_DST / CC_SRC / CC_SRC2 hold) ----
 export const CC_EFLAGS: u32 = 0; // flags are in CPU_RFLAGS
@@ -117,9 +119,9 @@ export function getAF(): bool {
     case CC_LOGIC: return false; // undefined (AMD clears it)
     case CC_INC: return (dst & 0xf) == 0;
     case CC_DEC: return (dst & 0xf) == 0xf;
-    case CC_SHL: return false; // undefined
-    case CC_SHR: return false; // undefined
-    case CC_SAR: return false; // undefined
+    case CC_SHL: return true; // undefined: the reference (AMD) CPU sets it
+    case CC_SHR: return true; // undefined: the reference (AMD) CPU sets it
+    case CC_SAR: return true; // undefined: the reference (AMD) CPU sets it
     case CC_MUL: return false; // undefined
     default: return false;
   }
@@ -164,10 +166,21 @@ export function getFlags(): u64 {
   return (raw & ~(<u64>FLAGS_ARITH)) | <u64>computeArith() | FLAG_FIXED1;
 }
 
+/**
+ * Alignment checking is on (CPL 3, CR0.AM and RFLAGS.AC): misaligned data accesses raise #AC(0)
+ * (SDM vol. 3, 6.15 "#AC"). Cached here; recomputed whenever RFLAGS is set as a whole, and by
+ * interp.refreshMode when the CPL or CR0 may have changed.
+ */
+export let alignCheck: bool = false;
+export function updateAlignCheck(): void {
+  alignCheck = getCpl() == 3 && (getCr0() & CR0_AM) != 0 && (load<u32>(P_FLAGS) & FLAG_AC) != 0;
+}
+
 /** Sets the whole of RFLAGS (bit 1 forced to 1); the arithmetic flags become eager. */
 export function setFlags(v: u64): void {
   store<u64>(P_FLAGS, v | FLAG_FIXED1);
   store<u32>(P_OP, CC_EFLAGS);
+  updateAlignCheck();
 }
 
 /** Makes the arithmetic flags eager in CPU_RFLAGS (CC_OP = CC_EFLAGS). */
@@ -189,6 +202,7 @@ export function setFlagBits(mask: u32, on: bool): void {
   materializeFlags();
   const raw = load<u64>(P_FLAGS);
   store<u64>(P_FLAGS, on ? raw | <u64>mask : raw & ~(<u64>mask));
+  if ((mask & FLAG_AC) != 0) updateAlignCheck();
 }
 
 /** Non-arithmetic RFLAGS bits (IF, DF, TF, IOPL, ...): always exact in CPU_RFLAGS. */
@@ -197,6 +211,7 @@ export function setFlagBits(mask: u32, on: bool): void {
   // Writes every bit except the six arithmetic flags, which keep their lazy state.
   const raw = load<u64>(P_FLAGS);
   store<u64>(P_FLAGS, (raw & <u64>FLAGS_ARITH) | (v & ~(<u64>FLAGS_ARITH)) | FLAG_FIXED1);
+  updateAlignCheck();
 }
 @inline export function getDF(): bool { return (load<u32>(P_FLAGS) & (1 << 10)) != 0; }
 

@@ -193,6 +193,9 @@ export function GRP15(): void {
     raiseUD();
     return;
   }
+  // With a 66/F2/F3 prefix the memory forms are other instructions (CLWB, PTWRITE, ...): only
+  // 66 /7 CLFLUSHOPT exists here.
+  if ((repPfx != 0 || pfx66) && !(d == 7 && pfx66 && repPfx == 0)) { raiseUD(); return; }
   switch (d) {
     case 0: // FXSAVE
       if ((getCr0() & CR0_EM) != 0) { raiseUD(); return; }

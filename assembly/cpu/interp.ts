@@ -20,6 +20,7 @@ import {
   lockPfx, rex, prefixOpSize, prefixAdSize, prefixSeg, prefixRep, prefixLock, prefixRex,
 } from './decode';
 import { setRepLimit } from './string';
+import { updateAlignCheck } from './flags';
 import { REP_CHUNK } from './options';
 import {
   ALU_EbGb, ALU_EvGv, ALU_GbEb, ALU_GvEv, ALU_ALIb, ALU_eAXIz, GRP1_EbIb, GRP1_EvIz, GRP1_EvIb,
@@ -58,6 +59,7 @@ export function refreshMode(): void {
   setMode(mode);
   setCpl(segSel(CS) & 3);
   syncModeCache();
+  updateAlignCheck();
 }
 
 /** Reloads the interpreter's cached view of CPU_MODE / CS / SS without recomputing CPU_MODE. */

@@ -4,7 +4,8 @@
 // accessed, after the handler fetched its immediates: relative to the end of the whole instruction.
 // Invariant: a handler fetches every immediate before it touches a memory operand.
 import { CPU_BASE, CPU_GPR } from '../layout';
-import { raiseGP, raiseSS, faulted } from './fault';
+import { raiseGP, raiseSS, raiseFault, faulted, VEC_AC } from './fault';
+import { alignCheck } from './flags';
 import {
   getReg64, setReg64, getReg32, setReg32, getReg16, setReg16, getReg8Low, setReg8Low,
   segAttr, segLimit, segBase, SS, DS, FS, ATTR_P, ATTR_S, ATTR_CODE, ATTR_DC, ATTR_RW, ATTR_DB,
@@ -145,16 +146,35 @@ export function segLinear(seg: i32, off: u64, size: u32, acc: u32, stackRef: boo
       if (stackRef) raiseSS(0); else raiseGP(0);
       return 0;
     }
+    if (alignCheck) return alignChecked(lin, size);
     return lin;
   }
   const attr = segAttr(seg);
   // Fast path: present expand-up data segment, readable (writable for writes).
   if ((attr & (ATTR_P | ATTR_S | ATTR_CODE | ATTR_DC)) == (ATTR_P | ATTR_S) && (acc == SEG_READ || (attr & ATTR_RW) != 0)) {
-    if (off + <u64>(size - 1) <= <u64>segLimit(seg)) return (segBase(seg) + off) & 0xffffffff;
+    if (off + <u64>(size - 1) <= <u64>segLimit(seg)) {
+      const lin = (segBase(seg) + off) & 0xffffffff;
+      if (alignCheck) return alignChecked(lin, size);
+      return lin;
+    }
     segFault(seg);
     return 0;
   }
-  return segLinearSlow(seg, off, size, acc, attr);
+  const lin = segLinearSlow(seg, off, size, acc, attr);
+  if (alignCheck && !faulted()) return alignChecked(lin, size);
+  return lin;
+}
+
+/**
+ * Alignment check (CPL 3 with CR0.AM and RFLAGS.AC, see flags.alignCheck): an access of 2, 4, 8 or
+ * 16 bytes at a linear address that is not a multiple of its size raises #AC(0), before paging.
+ */
+function alignChecked(lin: u64, size: u32): u64 {
+  if (size <= 16 && (size & (size - 1)) == 0 && (<u32>lin & (size - 1)) != 0) {
+    raiseFault(VEC_AC, 0, true);
+    return 0;
+  }
+  return lin;
 }
 
 function segFault(seg: i32): void {

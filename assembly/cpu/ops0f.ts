@@ -22,9 +22,10 @@ import { GRP15 } from './fpu-state';
 import { unimplemented } from './unimplemented';
 import { FAULT_NONE } from '../layout';
 
-/** Lockable 0F opcodes: AB BTS, B3 BTR, BB BTC, BA grp8, B0 B1 CMPXCHG, C0 C1 XADD, C7 grp9. */
+/** Lockable 0F opcodes: AB BTS, B3 BTR, BB BTC, BA grp8, B0 B1 CMPXCHG, C0 C1 XADD, C7 grp9, 20 22 (see below). */
 @inline function lockable0F(b: u32): bool {
-  return b == 0xab || b == 0xb3 || b == 0xbb || b == 0xba || b == 0xb0 || b == 0xb1 || b == 0xc0 || b == 0xc1 || b == 0xc7;
+  return b == 0xab || b == 0xb3 || b == 0xbb || b == 0xba || b == 0xb0 || b == 0xb1 || b == 0xc0 || b == 0xc1 || b == 0xc7 ||
+    b == 0x20 || b == 0x22; // LOCK MOV CR0 = MOV CR8 (AMD's alternative encoding)
 }
 
 /** MMX / SSE / AVX-class rows: issue 4. */
@@ -50,7 +51,7 @@ export function dispatch0F(): void {
     case 0x0a: raiseUD(); return;
     case 0x0b: raiseUD(); return; // UD2
     case 0x0c: raiseUD(); return;
-    case 0x0d: NOP_Ev(); return; // PREFETCH/PREFETCHW Ev (a hint)
+    case 0x0d: decodeModrm(); if (!faulted() && modIsReg) raiseUD(); return; // PREFETCH/PREFETCHW Mb (a hint)
     case 0x0e: raiseUD(); return; // FEMMS (3DNow!: not offered)
     case 0x0f: raiseUD(); return; // 3DNow! (not offered)
     case 0x10: case 0x11: case 0x12: case 0x13: case 0x14: case 0x15: case 0x16: case 0x17:

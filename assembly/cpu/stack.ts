@@ -11,7 +11,7 @@ import {
 } from './state';
 import { opSize, mode64, spMask, fetch16, fetch8, fetchS8, fetchImm } from './decode';
 import {
-  decodeModrm, readE, writeE, readSeg, writeSeg, probeWriteSeg, getRegN, setRegN,
+  decodeModrmByte, readE, writeE, readSeg, writeSeg, probeWriteSeg, getRegN, setRegN,
 } from './modrm';
 import { getFlags, setFlags, maskOfSize } from './flags';
 
@@ -71,12 +71,15 @@ export function PUSH_Ev(): void {
 }
 /** POP Ev (8F /0): the address is computed with rSP already incremented. */
 export function POP_Ev(): void {
+  const m = fetch8();
+  if (faulted()) return;
+  if (((m >> 3) & 7) != 0) { raiseUD(); return; } // group 1A: only /0 exists
   const size = stackOpSize();
   const v = stackPeek(0, size);
   if (faulted()) return;
   const oldSp = getReg64(RSP);
   spAdd(<u64>size);
-  decodeModrm();
+  decodeModrmByte(m);
   if (faulted()) { setReg64(RSP, oldSp); return; }
   writeE(v, size);
   if (faulted()) setReg64(RSP, oldSp);
@@ -100,10 +103,9 @@ export function POPA(): void {
   const size = opSize;
   const sp = getSp();
   for (let r = 7; r >= 0; r--) {
-    if (r == RSP) continue; // the saved rSP is skipped
     const v = readSeg(SS, (sp + <u64>((7 - r) * size)) & spMask, size, true);
     if (faulted()) return;
-    setRegN(r, v, size);
+    if (r != RSP) setRegN(r, v, size); // the saved rSP is read (it can fault) but not loaded
   }
   setSp((sp + <u64>(8 * size)) & spMask);
 }

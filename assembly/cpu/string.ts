@@ -11,7 +11,7 @@ import {
 } from './state';
 import { adSize, repPfx, segOvr, ipStart, jumpTo, fetch8 } from './decode';
 import { segLinear, readMem, writeMem, getRegN, setRegN, SEG_READ, SEG_WRITE } from './modrm';
-import { setCC, getZF, getDF, maskOfSize, CC_SUB, rawFlags } from './flags';
+import { setCC, getZF, getDF, maskOfSize, CC_SUB, rawFlags, alignCheck } from './flags';
 import { translate, ACC_READ, ACC_WRITE } from '../mmu/access';
 import { optFastRepString, REP_CHUNK } from './options';
 
@@ -141,7 +141,7 @@ export function STRING(kind: u32, size: u32): void {
   const cond = kind == STR_CMPS || kind == STR_SCAS;
   let done: u32 = 0;
   while (true) {
-    if (optFastRepString && !cond && delta == <u64>size && (kind == STR_MOVS || kind == STR_STOS)) {
+    if (optFastRepString && !cond && delta == <u64>size && !alignCheck && (kind == STR_MOVS || kind == STR_STOS)) {
       const n = fastChunk(kind, size, count);
       if (n != 0) {
         count -= n;

@@ -13,7 +13,7 @@ import {
   FLAG_IF, FLAG_IOPL, FLAG_AC, FLAG_RF, FLAG_VM, FLAG_FIXED1,
 } from './state';
 import {
-  opSize, rex, mode64, ipStart, ipNow, fetch8, markRipWritten,
+  opSize, rex, lockPfx, mode64, ipStart, ipNow, fetch8, markRipWritten,
 } from './decode';
 import {
   decodeModrm, modIsReg, modRm, modDigit, eaSeg, eaOffset, readE, writeE, readEAt, writeEAt,
@@ -260,21 +260,30 @@ let crRm: i32 = 0;
 function decodeCrOperands(): void {
   const m = fetch8();
   crReg = <i32>(((m >> 3) & 7) | ((rex & 4) << 1));
+  if (lockPfx) crReg |= 8; // AMD: LOCK MOV CR0 is MOV CR8 (the dispatcher allows LOCK only on 0F 20/22)
   crRm = <i32>((m & 7) | ((rex & 1) << 3));
+}
+
+/** CR0 CR2 CR3 CR4 exist, and CR8 in 64-bit mode or through AMD's LOCK encoding; else #UD (before the CPL check). */
+function crValid(): bool {
+  const n = crReg;
+  if (n == 0 || n == 2 || n == 3 || n == 4 || (n == 8 && (mode64 || lockPfx))) return true;
+  raiseUD();
+  return false;
 }
 
 /** MOV Rd, Cd (0F 20). */
 export function MOV_RdCd(): void {
   decodeCrOperands();
   if (faulted()) return;
-  if (!cpl0()) return;
+  if (!crValid() || !cpl0()) return;
   let v: u64;
   switch (crReg) {
     case 0: v = getCr0(); break;
     case 2: v = getCr2(); break;
     case 3: v = getCr3(); break;
     case 4: v = getCr4(); break;
-    case 8: if (!mode64) { raiseUD(); return; } v = cr8; break;
+    case 8: v = cr8; break;
     default: raiseUD(); return;
   }
   if (mode64) setReg64(crRm, v);
@@ -285,7 +294,7 @@ export function MOV_RdCd(): void {
 export function MOV_CdRd(): void {
   decodeCrOperands();
   if (faulted()) return;
-  if (!cpl0()) return;
+  if (!crValid() || !cpl0()) return;
   const v = mode64 ? getReg64(crRm) : <u64>getReg32(crRm);
   switch (crReg) {
     case 0: writeCr0(v); return;
@@ -305,7 +314,6 @@ export function MOV_CdRd(): void {
       return;
     }
     case 8:
-      if (!mode64) { raiseUD(); return; }
       if ((v & ~(<u64>15)) != 0) { raiseGP(0); return; }
       cr8 = v;
       return;

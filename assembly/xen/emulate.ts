@@ -23,6 +23,7 @@ import { newBaseptr } from './mmuext';
 
 export const MSR_TSC: u32 = 0x10;
 export const MSR_APIC_BASE: u32 = 0x1b;
+export const MSR_IA32_UCODE_REV: u32 = 0x8b; // microcode revision: Linux writes 0, runs CPUID(1), reads it back
 export const MSR_MISC_FEATURES_ENABLES: u32 = 0x140;
 export const MSR_MISC_ENABLE: u32 = 0x1a0;
 export const MSR_PAT: u32 = 0x277;
@@ -172,6 +173,7 @@ function rdmsr(): bool {
   switch (msr) {
     case MSR_TSC: v = readTsc(); break;
     case MSR_APIC_BASE: v = 0xfee00000 | (1 << 11) | (1 << 8); break;
+    case MSR_IA32_UCODE_REV: v = 0; break;
     case MSR_MISC_FEATURES_ENABLES: v = 0; break;
     case MSR_MISC_ENABLE: v = MISC_ENABLE_VALUE; break;
     case MSR_PAT: v = PV_PAT; break;
@@ -198,6 +200,7 @@ function wrmsr(): bool {
     case MSR_GS_BASE: if (!isPv64() || !isCanonical(v)) return false; setSegBase(GS, v); return true;
     case MSR_SHADOW_GS_BASE: if (!isPv64() || !isCanonical(v)) return false; pvSet64(PV_GS_BASE_USER, v); return true;
     case MSR_EFER: return v == getEfer();
+    case MSR_IA32_UCODE_REV: return v == 0;
     case MSR_PAT: return v == PV_PAT;
     case MSR_MISC_ENABLE: return v == MISC_ENABLE_VALUE;
     case MSR_MISC_FEATURES_ENABLES: return v == 0;

@@ -115,7 +115,10 @@ export function doVcpuOp(cmd: u64, vcpuid: u64, arg: u64): i64 {
       const mfn = guestRead64(arg);
       const offset = guestRead32(arg + 8);
       if (guestFault) return -EFAULT;
-      if (pvGet64(PV_VCPU_INFO_MA) != 0) return -EINVAL; // once per vCPU
+      // Once per vCPU: until then vcpu_info is the vCPU's slot in shared_info (or 0 before the builder ran).
+      const current = pvGet64(PV_VCPU_INFO_MA);
+      const slot = <u64>load<u32>(DOM_BASE + DOM_SHARED_INFO_MFN) << 12;
+      if (current != 0 && current != slot) return -EINVAL;
       if (offset > 4096 - 64 || !isRamFrame(mfn)) return -EINVAL;
       // Like Xen, hold a writable-type reference: the frame can never become a page table or GDT.
       if (getPageType(mfn, PGT_WRITABLE, false) != 0) { resetFailure(); return -EINVAL; }

@@ -15,9 +15,13 @@ export const DEFAULT_KERNEL = fileURLToPath(new URL('../../guests/images/hello-p
 const CTRL_RIGHT_BRACKET = 0x1d;
 const CRASH_TRACE_LINES = 20;
 
+const DEFAULT_MEMORY_MIB = 64;
+
 interface RunOptions {
   memory: number;
   cmdline?: string;
+  ramdisk?: string;
+  linux?: boolean;
   maxInstructions: number;
   clock: 'realtime' | 'deterministic';
   stats?: boolean;
@@ -38,8 +42,10 @@ export function register(program: Command): void {
     .command('run')
     .description('boot a PV kernel headless; its console goes to stdout')
     .argument('[kernel]', 'kernel image: an ELF with Xen notes, or a bzImage (default: the hello demo guest)')
-    .option('--memory <MiB>', 'guest RAM in MiB', wholeNumber(1, MAX_MEMORY_MIB), 64)
+    .option('--memory <MiB>', 'guest RAM in MiB', wholeNumber(1, MAX_MEMORY_MIB), DEFAULT_MEMORY_MIB)
     .option('--cmdline <string>', 'kernel command line (xl.cfg `extra`)')
+    .option('--ramdisk <file>', 'initial ramdisk (xl.cfg `ramdisk`), e.g. an initramfs cpio.gz')
+    .option('--linux', "boot Debian's stock Linux 6.1 with a busybox initramfs (fetched once with apt-get download into .cache/debian)")
     .option('--max-instructions <n>', 'stop after n guest instructions (exit code 3); 0 = no limit', wholeNumber(0), 0)
     .addOption(new Option('--clock <kind>', 'guest time source').choices(['realtime', 'deterministic']).default('realtime'))
     .option('--stats', 'end with one JSON line: instructions, wall_ms, mips, hypercalls, exceptions')
@@ -63,7 +69,28 @@ function readReason(e: unknown): string {
   }
 }
 
+/** Debian's defaults for --linux: enough memory for the kernel and its page cache, hvc0 as the console. */
+const LINUX_MEMORY_MIB = 256;
+const LINUX_CMDLINE = 'console=hvc0';
+
 async function run(kernelArg: string | undefined, options: RunOptions): Promise<number> {
+  if (options.linux) {
+    if (kernelArg || options.ramdisk) {
+      console.error('xenwasm: --linux brings its own kernel and ramdisk: give neither');
+      return 2;
+    }
+    try {
+      const { prepareDebianGuest } = await import('../../scripts/debian-guest.ts');
+      const g = prepareDebianGuest();
+      kernelArg = g.kernel;
+      options.ramdisk = g.initramfs;
+      if (options.memory === DEFAULT_MEMORY_MIB) options.memory = LINUX_MEMORY_MIB;
+      options.cmdline ??= LINUX_CMDLINE;
+    } catch (e) {
+      console.error(`xenwasm: --linux: cannot fetch Debian's kernel and busybox: ${(e as Error).message.split('\n')[0]}`);
+      return 2;
+    }
+  }
   const file = kernelArg ?? relative(process.cwd(), DEFAULT_KERNEL);
   let kernel: Uint8Array;
   try {
@@ -72,11 +99,21 @@ async function run(kernelArg: string | undefined, options: RunOptions): Promise<
     console.error(`xenwasm: ${file}: ${readReason(e)}`);
     return 2;
   }
+  let ramdisk: Uint8Array | undefined;
+  if (options.ramdisk) {
+    try {
+      ramdisk = readFileSync(options.ramdisk);
+    } catch (e) {
+      console.error(`xenwasm: ${options.ramdisk}: ${readReason(e)}`);
+      return 2;
+    }
+  }
 
   const config: DomainConfig = {
     name: 'xenwasm-run',
     kernel,
     kernelName: file,
+    ramdisk,
     memory: options.memory,
     extra: options.cmdline ?? '',
     maxInstructions: options.maxInstructions,

@@ -72,6 +72,35 @@ describe('privileged instructions', () => {
   });
 });
 
+describe('returns from ring 0', () => {
+  const le = (v: bigint, n: number) => [...Array(n)].map((_, i) => Number((v >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0')).join('');
+  it('IRETQ from CPL 0 to CPL 3 loads SS:RSP and nulls a data segment the new CPL may not use', () => {
+    const frame = le(CODE_VA + 0x20n, 8) + le(0x33n, 8) + le(0x202n, 8) + le(DATA_VA + 0x600n, 8) + le(0x2bn, 8);
+    m.writeData(DATA_VA + 0x800n, frame).set('rsp', DATA_VA + 0x800n).set('rax', 0x18);
+    const r = runRing0('8ed8' + '48cf' + '90'.repeat(44), 3); // mov ds, ax (ring-0 data) ; iretq
+    expect(r.exit).toBe('budget');
+    expect([m.cpl, m.seg(1).sel, m.seg(2).sel, m.get('rsp')]).toEqual([3, 0x33, 0x2b, DATA_VA + 0x600n]);
+    expect(m.seg(3).sel).toBe(0); // DS (DPL 0) was nulled
+    expect(m.rip).toBe(CODE_VA + 0x21n); // the NOP at the IRET target ran at CPL 3
+  });
+  it('IRETQ at CPL 0 may change IF and IOPL', () => {
+    const frame = le(CODE_VA + 0x30n, 8) + le(0x10n, 8) + le(0x3002n, 8) + le(DATA_VA + 0x600n, 8) + le(0x18n, 8);
+    m.writeData(DATA_VA + 0x800n, frame).set('rsp', DATA_VA + 0x800n);
+    runRing0('48cf' + '90'.repeat(46), 1);
+    expect(m.flags() & 0x3200n).toBe(0x3000n); // IOPL 3, IF 0
+    expect(m.cpl).toBe(0);
+  });
+  it('SYSRET (REX.W) returns to 64-bit user code with CS/SS from STAR and RFLAGS from R11', () => {
+    m.set('rcx', 0xc000_0081).set('rdx', 0x0023_0010).set('rax', 0);
+    m.set('r11', 0x246);
+    // wrmsr (STAR) ; mov rcx, 0x10000020 ; sysretq
+    const r = runRing0('0f30' + '48c7c120000010' + '480f07' + '90'.repeat(19), 3);
+    expect(r.exit).toBe('sentinel');
+    expect([m.cpl, m.seg(1).sel, m.seg(2).sel]).toEqual([3, 0x33, 0x2b]);
+    expect(m.flags() & 0xfffn).toBe(0x246n);
+  });
+});
+
 describe('software interrupts and system calls', () => {
   it('INT3 is a trap: #BP with RIP after it', () => {
     expect(m.run('90cc90')).toMatchObject({ exit: 'exception', vector: 3 });
