@@ -11,11 +11,12 @@ import {
   CPU_CR3, FAULT_NONE, CPU_FAULT_VEC, PV_TIMER_DEADLINE, CPU_MXCSR, CPU_FPU_CW, PAGE_SIZE,
 } from './layout';
 import {
-  setCr0, setCr4, setEfer, setSegCache, segSel, CR0_PE, CR0_MP, CR0_ET, CR0_NE, CR0_WP, CR0_PG, CR4_PAE,
+  setCr0, setCr4, setEfer, setSegCache, segSel, CR0_PE, CR0_MP, CR0_ET, CR0_NE, CR0_WP, CR0_AM, CR0_PG, CR4_PAE,
   CR4_OSFXSR, CR4_OSXMMEXCPT, EFER_LME, EFER_LMA, EFER_NXE, EFER_SCE, ES, CS, SS, DS, FS, GS,
 } from './cpu/state';
 import { clearFault } from './cpu/fault';
 import { getFlags } from './cpu/flags';
+import { setOptCodePageCache, setOptFastRepString } from './cpu/options';
 import { execute, refreshMode, invalidateCodeCaches } from './cpu/interp';
 import { setMachineSize, frameHost } from './mmu/machine';
 import { tlbFlushAll, tlbSetEnabled } from './mmu/tlb';
@@ -84,7 +85,8 @@ export function domainStart(): u32 {
     setExitMessage('domainStart: unknown guest type ' + type.toString());
     return 1;
   }
-  setCr0(CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG);
+  // Xen runs guests with CR0.AM set (its boot CR0): a guest that sets RFLAGS.AC at CPL 3 gets #AC.
+  setCr0(CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG);
   setCr4(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
   setEfer(type == GUEST_PV64 ? EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE : EFER_NXE);
   for (let s = ES; s <= GS; s++) startSegment(s);
@@ -148,6 +150,8 @@ export function currentTimeNs(): f64 { return <f64>systemTimeNs(); }
 // ---- Switches (design.md: every optimisation can be turned off to bisect a wrong result) ----
 export function setTlbEnabled(on: u32): void { tlbSetEnabled(on != 0); }
 export function setInstructionTrace(on: u32): void { setTraceInstructions(on != 0); }
+export function setCodePageCache(on: u32): void { setOptCodePageCache(on != 0); }
+export function setFastRepString(on: u32): void { setOptFastRepString(on != 0); }
 
 /** Test entry: runs hypercall `nr` as if the current vCPU's guest kernel had made it; returns RAX. */
 export function debugHypercall(nr: u32, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {

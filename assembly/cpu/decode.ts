@@ -132,6 +132,12 @@ export function invalidateFetchCache(): void {
   if (rex != 0) { rex = 0; opSize = pfx66 ? 2 : 4; }
 }
 @inline export function rexW(): bool { return (rex & 8) != 0; }
+/** A VEX prefix supplies REX-like bits (R X B, W) and the operand size of the instruction. */
+export function setVexState(rexBits: u32, size: u32): void {
+  prefixDirty = true;
+  rex = rexBits;
+  opSize = size;
+}
 
 /**
  * Starts an instruction at RIP: sets up the fetch pointer (continuing after the previous instruction

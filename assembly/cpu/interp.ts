@@ -38,7 +38,8 @@ import {
 import { DAA, DAS, AAA, AAS, AAM, AAD, SALC, BOUND } from './bcd';
 import { PUSH_seg, POP_seg, MOV_EwSw, MOV_SwEw, loadSegmentChecked } from './segments';
 import { CALLF_Ap, JMPF_Ap, RETF, IRET } from './far';
-import { INT_Ib, INT3, INTO, INT1, HLT, CLI, STI, VEX_or_LxS } from './system';
+import { INT_Ib, INT3, INTO, INT1, HLT, CLI, STI } from './system';
+import { VEX_or_LxS } from './vex';
 import { X87_ESC, FWAIT } from './fpu-state';
 import { dispatch0F } from './ops0f';
 import { unimplemented } from './unimplemented';
@@ -285,8 +286,8 @@ function dispatch(): void {
       case 0xc1: GRP2_EvIb(); return; // Grp2 Ev,Ib
       case 0xc2: RET_near(true); return; // RET Iw (f64)
       case 0xc3: RET_near(false); return; // RET (f64)
-      case 0xc4: VEX_or_LxS(ES); return; // LES Gz,Mp (i64) / VEX3
-      case 0xc5: VEX_or_LxS(DS); return; // LDS Gz,Mp (i64) / VEX2
+      case 0xc4: VEX_or_LxS(ES, true); return; // LES Gz,Mp (i64) / VEX3 (BMI1)
+      case 0xc5: VEX_or_LxS(DS, false); return; // LDS Gz,Mp (i64) / VEX2
       case 0xc6: MOV_EI(1); return; // Grp11: MOV Eb,Ib
       case 0xc7: MOV_EI(opSize); return; // Grp11: MOV Ev,Iz
       case 0xc8: ENTER(); return; // ENTER Iw,Ib

@@ -2,13 +2,17 @@
 // be turned off by one switch, so a wrong result can be bisected). The optimisation switches are
 // run-time globals (the host may flip them through the lead's exports); vendor choices are constants.
 // Invariant: with every switch off the interpreter still runs every instruction correctly, only slower.
+import { invalidateFetchCache } from './decode';
 
 /** Fetch instruction bytes through a cached host pointer to the current code page (cpu/decode.ts). */
 export let optCodePageCache: bool = true;
 /** Bulk page-at-a-time REP MOVS/STOS when the direction flag is clear (cpu/string.ts). */
 export let optFastRepString: bool = true;
 
-export function setOptCodePageCache(on: bool): void { optCodePageCache = on; }
+export function setOptCodePageCache(on: bool): void {
+  optCodePageCache = on;
+  invalidateFetchCache(); // drop the page already cached, so "off" takes effect at the next instruction
+}
 export function setOptFastRepString(on: bool): void { optFastRepString = on; }
 
 /**

@@ -169,14 +169,15 @@ export function SHxD(right: bool, countIsCL: bool): void {
   if (size == 2) {
     // 16-bit: as the reference CPU does, shift the 48-bit value E:G:G (SHLD) or G:G:E (SHRD); for
     // counts up to 16 that is the architectural result, above 16 the SDM leaves it undefined.
+    // Its CF for such counts is 0 (shiftedOut = 0 gives CF = 0 for both kinds below).
     if (!right) {
       const v: u64 = (a << 32) | (b << 16) | b;
       r = (v >> (32 - c)) & 0xffff;
-      shiftedOut = (v >> (33 - c)) & 0xffff;
+      shiftedOut = c > 16 ? 0 : (v >> (33 - c)) & 0xffff;
     } else {
       const v: u64 = (b << 32) | (b << 16) | a;
       r = (v >> c) & 0xffff;
-      shiftedOut = (v >> (c - 1)) & 0xffff;
+      shiftedOut = c > 16 ? 0 : (v >> (c - 1)) & 0xffff;
     }
   } else if (!right) {
     r = ((a << c) | (b >> (bits - c))) & m;

@@ -27,7 +27,7 @@ import {
 import { requestStop } from '../exit';
 import { tlbFlushAll, tlbInvalidatePage } from '../mmu/tlb';
 import { refreshMode, invalidateCodeCaches } from './interp';
-import { LxS, VERx, STORE_SYSSEG, LOAD_SYSSEG } from './segments';
+import { VERx, STORE_SYSSEG, LOAD_SYSSEG } from './segments';
 import { FEATURE_SMAP, FEATURE_RDTSCP } from './features';
 
 export const CR4_TSD: u64 = 1 << 2;
@@ -479,13 +479,4 @@ function LMSW(v: u32): void {
   const old = getCr0();
   const nv = (old & ~(<u64>0xe)) | <u64>(v & 0xf) | (old & CR0_PE);
   writeCr0(nv);
-}
-
-/** C4 / C5: VEX prefixes in 64-bit mode and with a register ModRM (AVX is not offered: #UD); else LES / LDS. */
-export function VEX_or_LxS(seg: i32): void {
-  if (mode64) { raiseUD(); return; }
-  decodeModrm();
-  if (faulted()) return;
-  if (modIsReg) { raiseUD(); return; }
-  LxS(seg);
 }

@@ -73,7 +73,8 @@ export function read64As(linear: u64, user: bool): u64 {
 export function probeWriteAs(linear: u64, size: u32, user: bool): bool {
   if (translateAs(linear, ACC_WRITE, user) == 0) return false;
   const last = linear + size - 1;
-  if (((linear ^ last) & ~(<u64>0xfff)) != 0) return translateAs(last, ACC_WRITE, user) != 0;
+  // The second page is probed at its first byte: that is the CR2 the hardware reports.
+  if (((linear ^ last) & ~(<u64>0xfff)) != 0) return translateAs((linear | 0xfff) + 1, ACC_WRITE, user) != 0;
   return true;
 }
 @inline export function probeWrite(linear: u64, size: u32): bool { return probeWriteAs(linear, size, isUser()); }

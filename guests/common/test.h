@@ -23,7 +23,7 @@ int check_rc(long got, long want, const char *what);
 __attribute__((noreturn)) void test_finish(void);
 
 /* Ends the run at once with FAILURE: <message> (unexpected trap, broken prerequisite). */
-__attribute__((noreturn)) void test_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+__attribute__((noreturn, format(printf, 1, 2))) void test_abort(const char *fmt, ...);
 
 unsigned int test_failures(void);
 

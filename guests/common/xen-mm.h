@@ -1,14 +1,14 @@
 /* xen-mm.h: the memory-management part of the Xen PV ABI the test guests use: PTE bits, mmu_update
  * and mmuext_op commands, update_va_mapping flags, memory_op sub-ops (xen.h, arch-x86/xen.h,
- * memory.h; xen-pv-abi.md §2.3, §4.1). Offsets of every argument structure are checked for the ABI
- * being built (PV64 layout vs. the PV32 compat layout in brackets in the spec).
+ * memory.h; xen-pv-abi.md §2.3, §4.1). Offsets of every argument structure are checked for the
+ * ABI being built (PV64 layout vs. the PV32 compat layout in brackets in the spec).
  */
 #ifndef XEN_MM_H
 #define XEN_MM_H
 
 #include "xen.h"
 
-/* ---- page-table entry bits (Intel SDM vol. 3 §4.5; the same for 4-level and PAE entries) ----- */
+/* ---- page-table entry bits (Intel SDM vol. 3 §4.5; the same for 4-level and PAE) ------------ */
 #define _PAGE_PRESENT   0x001ULL
 #define _PAGE_RW        0x002ULL
 #define _PAGE_USER      0x004ULL
@@ -89,7 +89,7 @@ struct e820_entry {            /* 20 B, packed, as the BIOS E820 call returns th
 XEN_SIZE_CHECK(struct e820_entry, 20);
 #define E820_RAM  1
 
-/* The M2P window Xen maps read-only for the guest (xen-pv-abi.md §1.8, XENMEM_machphys_mapping). */
+/* The M2P window Xen maps read-only for the guest (xen-pv-abi.md §1.8, machphys_mapping). */
 #if defined(__x86_64__)
 # define MACH2PHYS_VIRT_END  0xFFFF804000000000UL   /* 256 GiB of 8-byte entries */
 #else

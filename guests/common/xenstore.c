@@ -180,15 +180,35 @@ static int simple(uint32_t type, uint32_t tx, const char *a, const char *b, int 
     return reply->type == type ? 0 : -1;
 }
 
-int xs_read(uint32_t tx, const char *path, struct xs_reply *r) { return simple(XS_READ, tx, path, 0, 0, r); }
-int xs_directory(uint32_t tx, const char *path, struct xs_reply *r) { return simple(XS_DIRECTORY, tx, path, 0, 0, r); }
-int xs_rm(uint32_t tx, const char *path, struct xs_reply *r) { return simple(XS_RM, tx, path, 0, 0, r); }
+int xs_read(uint32_t tx, const char *path, struct xs_reply *r)
+{
+    return simple(XS_READ, tx, path, 0, 0, r);
+}
+
+int xs_directory(uint32_t tx, const char *path, struct xs_reply *r)
+{
+    return simple(XS_DIRECTORY, tx, path, 0, 0, r);
+}
+
+int xs_rm(uint32_t tx, const char *path, struct xs_reply *r)
+{
+    return simple(XS_RM, tx, path, 0, 0, r);
+}
+
 int xs_write(uint32_t tx, const char *path, const char *value, struct xs_reply *r)
 {
     return simple(XS_WRITE, tx, path, value, 0, r);   /* the value has no NUL on the wire */
 }
-int xs_watch(const char *path, const char *token, struct xs_reply *r) { return simple(XS_WATCH, 0, path, token, 1, r); }
-int xs_unwatch(const char *path, const char *token, struct xs_reply *r) { return simple(XS_UNWATCH, 0, path, token, 1, r); }
+
+int xs_watch(const char *path, const char *token, struct xs_reply *r)
+{
+    return simple(XS_WATCH, 0, path, token, 1, r);
+}
+
+int xs_unwatch(const char *path, const char *token, struct xs_reply *r)
+{
+    return simple(XS_UNWATCH, 0, path, token, 1, r);
+}
 
 int xs_transaction_start(uint32_t *tx, struct xs_reply *r)
 {

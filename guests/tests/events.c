@@ -218,7 +218,8 @@ static void test_interdomain(void)
     evtchn_clear((uint32_t)local);
     memset(&st, 0, sizeof st);
     rc = evtchn_status((uint32_t)local, &st);
-    check(rc == 0 && st.status == EVTCHNSTAT_interdomain && st.u.interdomain.port == (uint32_t)unbound &&
+    check(rc == 0 && st.status == EVTCHNSTAT_interdomain &&
+          st.u.interdomain.port == (uint32_t)unbound &&
           st.u.interdomain.dom == domid,
           "EVTCHNOP_status(%ld): interdomain to d%u port %u", local,
           (unsigned int)st.u.interdomain.dom, (unsigned int)st.u.interdomain.port);
@@ -245,8 +246,10 @@ static void test_errors(void)
     check_rc(evtchn_status((uint32_t)EVTCHN_2L_NR_PORTS, &st), -XEN_EINVAL,
              "EVTCHNOP_status(first port past the 2-level limit)");
     check_rc(evtchn_bind_virq(VIRQ_TIMER, 0), -XEN_EEXIST, "EVTCHNOP_bind_virq(VIRQ_TIMER) again");
-    check_rc(evtchn_bind_virq(VIRQ_TIMER, 7), -XEN_ENOENT, "EVTCHNOP_bind_virq(VIRQ_TIMER, vcpu 7)");
-    check_rc(xen_evtchn_send(EVTCHN_2L_NR_PORTS), -XEN_EINVAL, "EVTCHNOP_send(port past the limit)");
+    check_rc(evtchn_bind_virq(VIRQ_TIMER, 7), -XEN_ENOENT,
+             "EVTCHNOP_bind_virq(VIRQ_TIMER, vcpu 7)");
+    check_rc(xen_evtchn_send(EVTCHN_2L_NR_PORTS), -XEN_EINVAL,
+             "EVTCHNOP_send(port past the limit)");
     check_status(timer_port, EVTCHNSTAT_virq, "virq");
     memset(&st, 0, sizeof st);
     evtchn_status(timer_port, &st);

@@ -50,7 +50,8 @@ void guest_main(start_info_t *si)
 
     struct gnttab_query_size q;
     rc = query_size(&q);
-    check(rc == 0 && q.status == GNTST_okay && q.max_nr_frames >= 1 && q.nr_frames <= q.max_nr_frames,
+    check(rc == 0 && q.status == GNTST_okay && q.max_nr_frames >= 1 &&
+              q.nr_frames <= q.max_nr_frames,
           "GNTTABOP_query_size: rc %ld, status %d, %u of at most %u frames", rc, (int)q.status,
           (unsigned int)q.nr_frames, (unsigned int)q.max_nr_frames);
     uint32_t max_frames = q.max_nr_frames;

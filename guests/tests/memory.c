@@ -242,7 +242,8 @@ static void test_l1_updates(void)
     fill(page_b, PATTERN_B);
     volatile pte_t *pte = mm_walk((unsigned long)page_a, 1);
     volatile pte_t *pte_of_l1 = mm_walk((unsigned long)pte, 1);
-    check(pte_of_l1 && !(*pte_of_l1 & _PAGE_RW), "the L1 mapping page_a is itself mapped read-only");
+    check(pte_of_l1 && !(*pte_of_l1 & _PAGE_RW),
+          "the L1 mapping page_a is itself mapped read-only");
     pte_t orig = *pte;
     pte_t swapped = (orig & ~PTE_FRAME_MASK) | ((pte_t)mm_virt_to_mfn(page_b) << PAGE_SHIFT);
     uint64_t ptr = mm_virt_to_machine(pte);
@@ -293,7 +294,8 @@ static void test_own_l1(void)
     unsigned int slot = 2;
     while (slot < PTES_PER_TABLE && (l2[slot] & _PAGE_PRESENT))
         slot++;
-    if (!check(slot < PTES_PER_TABLE, "free L2 slot %u (VA 0x%lx)", slot, (unsigned long)slot << 21))
+    if (!check(slot < PTES_PER_TABLE, "free L2 slot %u (VA 0x%lx)", slot,
+               (unsigned long)slot << 21))
         return;
     volatile unsigned long *win = (volatile unsigned long *)((unsigned long)slot << 21);
     uint64_t l2e_ma = mm_virt_to_machine(&l2[slot]);
@@ -342,7 +344,8 @@ static void test_new_baseptr(void)
 #endif
     check_rc(mm_set_readonly(top_copy), 0, "update_va_mapping: copied top-level table read-only");
     if (!check_rc(mm_mmuext(PIN_TOP, copy, 0), 0,
-                  TOP_LEVEL == 4 ? "mmuext_op(PIN_L4_TABLE, copy)" : "mmuext_op(PIN_L3_TABLE, copy)"))
+                  TOP_LEVEL == 4 ? "mmuext_op(PIN_L4_TABLE, copy)"
+                                 : "mmuext_op(PIN_L3_TABLE, copy)"))
         return;
     if (check_rc(mm_mmuext(MMUEXT_NEW_BASEPTR, copy, 0), 0, "mmuext_op(NEW_BASEPTR, copy)")) {
         fill(page_a, PATTERN_A);

@@ -231,7 +231,8 @@ void guest_main(start_info_t *si)
     pf_va = (unsigned long)xen_start_info->pt_base + 2040;
     pf_store_value = *(volatile uint32_t *)pf_va;
     run(&pfro, site_pf_store_same, 1);
-    check(xen_vcpu->cr2 == pf_va, "#PF (read-only table): vcpu_info.arch.cr2 0x%lx (pt_base + 2040)",
+    check(xen_vcpu->cr2 == pf_va,
+          "#PF (read-only table): vcpu_info.arch.cr2 0x%lx (pt_base + 2040)",
           (unsigned long)xen_vcpu->cr2);
 
     printf("events enabled (upcall mask 0):\n");

@@ -1,4 +1,4 @@
-/* user.c: test guest for guest user mode (xen-pv-abi.md §3.1, §3.2, §3.5, §3.7). The kernel marks
+/* user.c: test guest for guest user mode (xen-pv-abi.md §3.1, §3.2, §3.5, §3.7): the kernel marks
  * its image user-accessible, sets kernel_sp with stack_switch and (PV64) a user top-level table
  * with MMUEXT_NEW_USER_BASEPTR (the kernel's own L4), then enters user mode with the iret
  * hypercall (PV64: CS 0xe033 RPL 3; PV32: ring 3, CS 0xe02b, SS 0xe033). The user code makes
@@ -99,11 +99,13 @@ static __attribute__((noinline, noreturn)) void user_main(void)
 /* ---- kernel handlers ------------------------------------------------------------------------ */
 static void check_user_frame(const struct trap_regs *r, unsigned int want_mask)
 {
-    if (!TRAP_FROM_USER(r) || TRAP_SAVED_CS(r) != GUEST_USER_CS || (r->ss & 0xffff) != GUEST_USER_SS)
+    if (!TRAP_FROM_USER(r) || TRAP_SAVED_CS(r) != GUEST_USER_CS ||
+        (r->ss & 0xffff) != GUEST_USER_SS)
         problem("frame does not show user cs:ss", r);
     if (trap_frame_top(r) != (unsigned long)(kernel_stack + sizeof kernel_stack))
         problem("frame not at kernel_sp", r);
-    if (r->sp < (unsigned long)user_stack || r->sp > (unsigned long)(user_stack + sizeof user_stack))
+    if (r->sp < (unsigned long)user_stack ||
+        r->sp > (unsigned long)(user_stack + sizeof user_stack))
         problem("saved sp outside the user stack", r);
     if (TRAP_SAVED_MASK(r) != 0 || !(r->flags & 0x200))
         problem("user mode did not have events enabled", r);

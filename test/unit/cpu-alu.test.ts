@@ -205,6 +205,42 @@ describe('bit instructions', () => {
   });
 });
 
+describe('BMI1 / ABM (advertised: TZCNT and LZCNT are not BSF and BSR here)', () => {
+  it('TZCNT of zero gives the operand width and sets CF', () => {
+    m.set('rcx', 0);
+    m.run('f30fbcc1'); // tzcnt eax, ecx
+    expect(m.get('rax')).toBe(32n);
+    expect(arith() & CF).toBe(CF);
+  });
+  it('LZCNT counts leading zeros', () => {
+    m.set('rcx', 0x0000_ffffn);
+    m.run('f30fbdc1'); // lzcnt eax, ecx
+    expect(m.get('rax')).toBe(16n);
+  });
+  it('ANDN computes ~src1 & src2 (VEX.LZ.0F38 F2)', () => {
+    m.set('rbx', 0xf0f0).set('rcx', 0xffff);
+    m.run('c4e260f2c1'); // andn eax, ebx, ecx
+    expect(m.get('rax')).toBe(0x0f0fn);
+  });
+  it('BLSR clears the lowest set bit; BLSI isolates it; BLSMSK masks up to it', () => {
+    m.set('rcx', 6);
+    m.run('c4e278f3c9'); // blsr eax, ecx
+    expect(m.get('rax')).toBe(4n);
+    m.run('c4e278f3d9'); // blsi eax, ecx
+    expect(m.get('rax')).toBe(2n);
+    m.run('c4e278f3d1'); // blsmsk eax, ecx
+    expect(m.get('rax')).toBe(3n);
+  });
+  it('BEXTR extracts a bit field (start in bits 7:0, length in 15:8 of the control)', () => {
+    m.set('rbx', 0x0804).set('rcx', 0x1234_5678n);
+    m.run('c4e260f7c1'); // bextr eax, ecx, ebx
+    expect(m.get('rax')).toBe(0x67n);
+  });
+  it('other VEX instructions (AVX is not offered) are #UD', () => {
+    expect(m.run('c5f877').vector).toBe(6); // vzeroupper
+  });
+});
+
 describe('conditional moves and sets', () => {
   it('CMOV with a false condition still zero-extends a 32-bit destination', () => {
     m.set('rax', 0xffff_ffff_1234_5678n).set('rbx', DATA_VA).setFlags(0x202n); // ZF = 0
