@@ -27,7 +27,8 @@ import { setPending, vcpuInfoHost } from './xen/evtchn';
 import { setClock as timeSetClock, resetTime, writeVcpuTimeInfo, systemTimeNs, skipTo } from './xen/time';
 import { crashDomain } from './xen/domain';
 import { setTraceInstructions } from './debug/trace';
-import { checkTimers, nextDeadline, timerReset } from './xen/timer';
+import { checkTimers, nextDeadline, timerReset, takeSingleshotExpired } from './xen/timer';
+import { BLOCKED_POLL } from './xen/sched';
 import { checkEvents } from './xen/upcall';
 import { runstateChange, refreshTimeAreas, vcpuOpReset, RUNSTATE_running } from './xen/vcpu-op';
 import { grantTableReset } from './xen/grant-table';
@@ -108,6 +109,7 @@ export function run(budget: u32): u32 {
   if (state == DOMSTATE_SHUTDOWN) { requestStop(EXIT_SHUTDOWN, 0); return EXIT_SHUTDOWN; }
   if (state == DOMSTATE_CRASHED) { requestStop(EXIT_CRASH, 0); return EXIT_CRASH; }
   store<u64>(CNT_BASE + CNT_SLICES, load<u64>(CNT_BASE + CNT_SLICES) + 1);
+  takeSingleshotExpired();
   checkTimers();
   const blocked = DOM_BASE + DOM_VCPU + PV_BLOCKED;
   if (load<u32>(blocked) != 0) {
@@ -116,7 +118,8 @@ export function run(budget: u32): u32 {
       const d = nextDeadline();
       if (d != 0) { skipTo(d); checkTimers(); }
     }
-    if (load<u8>(vcpuInfoHost()) == 0) return EXIT_BLOCKED; // nothing pending: stay blocked
+    const pollTimedOut = load<u32>(blocked) == BLOCKED_POLL && takeSingleshotExpired();
+    if (load<u8>(vcpuInfoHost()) == 0 && !pollTimedOut) return EXIT_BLOCKED; // nothing pending: stay blocked
     store<u32>(blocked, 0);
     runstateChange(RUNSTATE_running);
   }

@@ -355,7 +355,7 @@ export class Vm implements VmApi {
     const next = this.core!.exports.nextTimerNs();
     let delayMs = Infinity;
     if (next >= 0) {
-      if (!this.realtime) return;
+      if (!this.realtime) return yieldToEventLoop(); // time jumps in the core; let input messages in
       delayMs = (next - this.nowNs()) / 1e6;
       if (delayMs <= 0) return yieldToEventLoop();
     }

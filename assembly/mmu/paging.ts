@@ -22,7 +22,7 @@ import {
   CPU_BASE, CPU_CR3, CNT_BASE, CNT_PAGE_WALKS, DOM_BASE, DOM_GUEST_TYPE, GUEST_PV64, GUEST_PV32,
 } from '../layout';
 import { getCr0, getCr4, getEfer, CR0_PG, CR0_WP, CR4_PAE, CR4_PSE, EFER_LMA, EFER_NXE } from '../cpu/state';
-import { raisePageFault, PFEC_P, PFEC_W, PFEC_U, PFEC_RSVD, PFEC_I } from '../cpu/fault';
+import { raisePageFault, raiseGP, PFEC_P, PFEC_W, PFEC_U, PFEC_RSVD, PFEC_I } from '../cpu/fault';
 import { machineHost } from './machine';
 import {
   tlbInsert, RIGHT_READ_SUP, RIGHT_READ_USER, RIGHT_WRITE_SUP, RIGHT_WRITE_USER, RIGHT_EXEC_SUP, RIGHT_EXEC_USER,
@@ -81,6 +81,12 @@ export function walk(linear: u64, acc: u32, user: bool): u32 {
     return host;
   }
   const efer = getEfer();
+  if ((efer & EFER_LMA) != 0 && (<i64>(linear << 16) >> 16) != <i64>linear) {
+    // Non-canonical: the hardware raises #GP(0) before paging (the CPU checks its own accesses
+    // first; this catches the hypervisor's accesses for guests, which turn into -EFAULT).
+    raiseGP(0);
+    return 0;
+  }
   const nxe = (efer & EFER_NXE) != 0;
   const rsvdHigh: u64 = PTE_RSVD_HIGH | (nxe ? 0 : PTE_NX);
   const forceUser = guestType == GUEST_PV64;

@@ -71,6 +71,10 @@ export function evtchnSend(port: u32): i64 {
   if (port == 0 || port >= maxPorts()) return -EINVAL;
   const st = portState(port);
   const e = portEntry(port);
+  if (st == ECS_INTERDOMAIN && <u32>load<u16>(e, 2) == load<u32>(DOM_BASE + DOM_DOMID)) {
+    setPending(load<u32>(e, 4)); // loopback: the peer is one of our own ports
+    return 0;
+  }
   if (st == ECS_INTERDOMAIN && <u32>load<u16>(e, 2) == HOST_DOMID) {
     const w = DOM_BASE + DOM_HOST_PORTS + ((port >> 5) << 2);
     if (port < 64) store<u32>(w, load<u32>(w) | (1 << (port & 31)));
@@ -147,6 +151,10 @@ function close(port: u32): i64 {
     const virq = load<u32>(portEntry(port), 4);
     if (virq < NR_VIRQS && virqPort(virq) == port) store<u16>(DOM_BASE + DOM_VCPU + PV_VIRQ_PORT + virq * 2, 0);
   }
+  if (st == ECS_INTERDOMAIN && <u32>load<u16>(portEntry(port), 2) == load<u32>(DOM_BASE + DOM_DOMID)) {
+    const peer = load<u32>(portEntry(port), 4);
+    if (peer < maxPorts() && portState(peer) == ECS_INTERDOMAIN) setPort(peer, ECS_UNBOUND, 0, load<u32>(DOM_BASE + DOM_DOMID), 0);
+  }
   setPort(port, ECS_FREE, 0, 0, 0);
   return 0;
 }
@@ -169,7 +177,21 @@ export function doEventChannelOp(cmd: u64, arg: u64): i64 {
     case EVTCHNOP_bind_interdomain: {
       const remoteDom = guestRead16(arg), remotePort = guestRead32(arg + 4);
       if (guestFault) return -EFAULT;
-      // Interdomain peers are the host's backends; the host offers no unbound ports to bind yet.
+      if (isSelf(remoteDom)) {
+        // Loopback (Xen allows it): connect to one of our own unbound ports that waits for us.
+        if (remotePort == 0 || remotePort >= maxPorts() || portState(remotePort) != ECS_UNBOUND) return -EINVAL;
+        const self = load<u32>(DOM_BASE + DOM_DOMID);
+        const waitsFor = <u32>load<u16>(portEntry(remotePort), 2);
+        if (waitsFor != self && waitsFor != DOMID_SELF) return -EINVAL;
+        const port = allocPort();
+        if (port == 0) return -ENOSPC;
+        if (!guestWrite32(arg + 8, port)) return -EFAULT;
+        setPort(port, ECS_INTERDOMAIN, 0, self, remotePort);
+        setPort(remotePort, ECS_INTERDOMAIN, 0, self, port);
+        setPending(port); // Xen marks the new local port pending
+        return 0;
+      }
+      // Other peers are the host's backends; the host offers no unbound ports to bind yet.
       if (remoteDom != HOST_DOMID) return -ESRCH;
       return -EINVAL;
     }

@@ -74,6 +74,7 @@ export function doGrantTableOp(cmd: u64, uop: u64, count: u64): i64 {
     return guestWrite32(uop + 4, 1) ? 0 : -EFAULT;
   }
   if (c != GNTTABOP_setup_table && c != GNTTABOP_query_size) return -ENOSYS;
+  if (count != 1) return -EINVAL; // Xen takes exactly one setup_table / query_size at a time
   const size: u64 = c == GNTTABOP_setup_table ? (isPv64() ? 24 : 16) : 16;
   for (let i: u64 = 0; i < count; i++) {
     const r = c == GNTTABOP_setup_table ? setupTable(uop + i * size) : querySize(uop + i * size);

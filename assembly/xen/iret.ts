@@ -30,12 +30,12 @@ function iret64(): i64 {
   const flags = guestRead64(sp + 24), rip = guestRead64(sp + 32), cs = guestRead64(sp + 40);
   const rflags = guestRead64(sp + 48), rsp = guestRead64(sp + 56), ss = guestRead64(sp + 64);
   if (guestFault) return -EFAULT;
-  const toUser = (cs & 3) == 3;
+  const toUser = (cs & 3) == 3; // (bits 32..39 of the CS slot hold the event mask of a bounce frame)
   if (toUser && inGuestKernel() && !toggleGuestMode()) {
     crashDomain('iret to guest user mode at ' + hex(rip) + ' without a user page table (NEW_USER_BASEPTR)');
     return 0;
   }
-  if (!xenLoadSegment(CS, <u32>cs | 3) || !xenLoadSegment(SS, <u32>ss | 3)) {
+  if (!xenLoadSegment(CS, (<u32>cs & 0xffff) | 3) || !xenLoadSegment(SS, (<u32>ss & 0xffff) | 3)) {
     crashDomain('iret hypercall: bad CS ' + hex(cs) + ' or SS ' + hex(ss) + ' in the frame');
     return 0;
   }
@@ -50,7 +50,8 @@ function iret64(): i64 {
 
 function iret32(): i64 {
   const sp = getReg64(RSP) & 0xffffffff;
-  const eax = guestRead32(sp), eip = guestRead32(sp + 4), cs = guestRead32(sp + 8), eflags = guestRead32(sp + 12);
+  // CS and SS are 16-bit selectors in 32-bit slots; bounce frames carry the saved event mask above CS.
+  const eax = guestRead32(sp), eip = guestRead32(sp + 4), cs = guestRead32(sp + 8) & 0xffff, eflags = guestRead32(sp + 12);
   if (guestFault) return -EFAULT;
   if ((eflags & FLAG_VM) != 0) { raiseGP(0); return <i64>getReg64(RAX); }
   const rpl = cs & 3;
@@ -59,7 +60,7 @@ function iret32(): i64 {
   const outer = rpl >= 2;
   if (outer) {
     esp = <u64>guestRead32(sp + 16);
-    ss = guestRead32(sp + 20);
+    ss = guestRead32(sp + 20) & 0xffff;
     if (guestFault) return -EFAULT;
   }
   if (!xenLoadSegment(CS, cs) || (outer && !xenLoadSegment(SS, ss))) {

@@ -140,7 +140,23 @@ function emulate(): bool {
     case 0x88: case 0xc6: case 0x86: case 0x1b0: case 0x08: case 0x20: case 0x80: size = 1; break;
     case 0x89: case 0xc7: case 0x87: case 0x1b1: case 0x09: case 0x21: case 0x81: case 0x83: case 0x1ba: size = opSize; break;
     case 0x1c7: size = 8; break;
+    case 0xa2: size = 1; break; // MOV moffs8, AL
+    case 0xa3: size = opSize; break; // MOV moffs, eAX (gcc's form for stores to globals)
     default: return false;
+  }
+  if (opcode == 0xa2 || opcode == 0xa3) {
+    // No ModRM: the absolute offset has the address size (8 bytes in 64-bit mode, 4 with 67h).
+    const offSize: u32 = m64 ? (addr16or32 ? 4 : 8) : (addr16or32 ? 2 : 4);
+    if (offSize == 2) return false; // 16-bit addressing: not a PTE store any kernel makes
+    const off = fetchN(offSize);
+    if (!fetchOk) return false;
+    const s = seg >= 0 ? seg : DS;
+    const a: u64 = m64 ? (s == FS || s == GS ? segBase(s) + off : off) : (segBase(s) + off) & 0xffffffff;
+    if (((a ^ faultAddr) & ~(<u64>0xfff)) != 0 || (a & <u64>(size - 1)) != 0) return false;
+    if (update(a, size, regGet(RAX, size), false, 0) != UPDATE_OK) return false;
+    const next = getRip() + insnLen;
+    setRip(m64 ? next : next & 0xffffffff);
+    return true;
   }
 
   // ModRM, SIB and displacement (32/64-bit addressing only).

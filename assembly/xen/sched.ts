@@ -22,6 +22,9 @@ export const SCHEDOP_shutdown_code: u32 = 5;
 export const SCHEDOP_watchdog: u32 = 6;
 
 let shutdownCode: i32 = -1;
+/** PV_BLOCKED values: sched_op block, and sched_op poll (its timeout wakes it even without VIRQ_TIMER). */
+export const BLOCKED_BLOCK: u32 = 1;
+export const BLOCKED_POLL: u32 = 2;
 
 function shutdown(reason: u32): i64 {
   if (reason > SHUTDOWN_SOFT_RESET) return -EINVAL;
@@ -33,7 +36,7 @@ export function block(): void {
   const vi = vcpuInfoHost();
   store<u8>(vi, 0, 1); // evtchn_upcall_mask := 0 (block enables events atomically)
   if (load<u8>(vi) != 0) return; // an event is already pending: return at once
-  store<u32>(DOM_BASE + DOM_VCPU + PV_BLOCKED, 1);
+  store<u32>(DOM_BASE + DOM_VCPU + PV_BLOCKED, BLOCKED_BLOCK);
   runstateChange(RUNSTATE_blocked);
   requestStop(EXIT_BLOCKED, 0);
 }
@@ -55,7 +58,7 @@ function poll(arg: u64): i64 {
     if (portPending(port)) return 0;
   }
   if (timeout != 0) setSingleshot(timeout);
-  store<u32>(DOM_BASE + DOM_VCPU + PV_BLOCKED, 1);
+  store<u32>(DOM_BASE + DOM_VCPU + PV_BLOCKED, BLOCKED_POLL);
   runstateChange(RUNSTATE_blocked);
   requestStop(EXIT_BLOCKED, 0);
   return 0;

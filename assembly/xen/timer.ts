@@ -4,7 +4,7 @@
 // after hypercalls, and when the vCPU blocks (deterministic time then jumps to the next deadline).
 import { PV_TIMER_DEADLINE, PV_TIMER_PERIOD, PV_TIMER_NEXT_PERIODIC } from '../layout';
 import { systemTimeNs } from './time';
-import { sendVirq, VIRQ_TIMER } from './evtchn';
+import { sendVirq, virqPort, VIRQ_TIMER } from './evtchn';
 import { pvGet64, pvSet64 } from './vcpu';
 
 export const DEFAULT_PERIOD_NS: u64 = 10_000_000;
@@ -31,21 +31,28 @@ export function setPeriodic(period: u64): void {
   pvSet64(PV_TIMER_NEXT_PERIODIC, period == 0 ? 0 : systemTimeNs() + period);
 }
 
-/** The earliest armed deadline in ns of system time, or 0 when none is armed. */
+/**
+ * The earliest deadline that can wake the vCPU, in ns of system time, or 0 when none can: the
+ * singleshot (a timer tick or a poll timeout), and the periodic timer while VIRQ_TIMER is bound.
+ */
 export function nextDeadline(): u64 {
   const a = pvGet64(PV_TIMER_DEADLINE);
-  const b = pvGet64(PV_TIMER_PERIOD) != 0 ? pvGet64(PV_TIMER_NEXT_PERIODIC) : 0;
+  const b = pvGet64(PV_TIMER_PERIOD) != 0 && virqPort(VIRQ_TIMER) != 0 ? pvGet64(PV_TIMER_NEXT_PERIODIC) : 0;
   if (a == 0) return b;
   if (b == 0) return a;
   return a < b ? a : b;
 }
+
+/** True once a singleshot deadline passed since the last call to takeSingleshotExpired(). */
+let singleshotExpired: bool = false;
+export function takeSingleshotExpired(): bool { const e = singleshotExpired; singleshotExpired = false; return e; }
 
 /** Fires whatever is due; true when VIRQ_TIMER was raised. */
 export function checkTimers(): bool {
   const now = systemTimeNs();
   let fired = false;
   const d = pvGet64(PV_TIMER_DEADLINE);
-  if (d != 0 && now >= d) { pvSet64(PV_TIMER_DEADLINE, 0); fired = true; }
+  if (d != 0 && now >= d) { pvSet64(PV_TIMER_DEADLINE, 0); fired = true; singleshotExpired = true; }
   const period = pvGet64(PV_TIMER_PERIOD);
   if (period != 0) {
     let next = pvGet64(PV_TIMER_NEXT_PERIODIC);

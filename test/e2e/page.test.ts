@@ -136,6 +136,13 @@ describe.runIf(chrome !== undefined)('the page in Chromium', { timeout: BOOT_TIM
     expect(await page.locator('#guest-info').innerText()).toContain('pv64');
   });
 
+  it('runs a Xen ABI test guest (traps and bounce frames, PV32) to "Test result: SUCCESS"', async () => {
+    await page.locator('#guest').selectOption('test-traps-pv32');
+    const h = await waitForHook('test-traps-pv32 to finish', (x) => x.guest === 'test-traps-pv32' && x.state !== 'booting' && x.state !== 'running');
+    expect(h.console).toContain('Test result: SUCCESS');
+    expect(h.stateLabel).toBe('shutdown (poweroff)');
+  });
+
   it('logs no page error, console error or failed request', () => {
     expect(browser!.problems).toEqual([]);
   });
