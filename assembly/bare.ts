@@ -20,6 +20,7 @@ import { requestStop, beginSlice, stopRequested, exitReason } from './exit';
 import { tlbFlushAll } from './mmu/tlb';
 import { SOFTINT_INT3, SOFTINT_INTO, SOFTINT_INT1 } from './platform';
 import { step, refreshMode, invalidateCodeCaches } from './cpu/interp';
+import { descAttr } from './cpu/segments';
 
 export const BARE_CODE_VA: u64 = 0x10000000;
 export const BARE_DATA_VA: u64 = 0x20000000;
@@ -93,11 +94,6 @@ export function bareResetRegisters(mode: u32): void {
   store<u16>(CPU_BASE + CPU_FPU_CW, 0x37f);
   refreshMode();
   invalidateCodeCaches();
-}
-
-/** Segment attributes (SEG_ATTR format) of a raw descriptor. */
-export function descAttr(d: u64): u32 {
-  return (<u32>(d >> 40) & 0xff) | ((<u32>(d >> 52) & 0xf) << 12);
 }
 
 export function bareCodeHost(): u32 { return frame(F_CODE); }

@@ -22,7 +22,7 @@ import { setMachineSize, frameHost } from './mmu/machine';
 import { tlbFlushAll, tlbSetEnabled } from './mmu/tlb';
 import { beginSlice, requestStop, setExitMessage, stopRequested, exitReason } from './exit';
 import { xenReadDescriptor } from './xen/descriptors';
-import { descAttr } from './bare';
+import { loadCache } from './cpu/segments';
 import { setPending, vcpuInfoHost } from './xen/evtchn';
 import { setClock as timeSetClock, resetTime, writeVcpuTimeInfo, systemTimeNs, skipTo } from './xen/time';
 import { crashDomain } from './xen/domain';
@@ -69,11 +69,7 @@ export function coreInit(nrPages: u32, extraFrames: u32): u32 {
 function startSegment(seg: i32): void {
   const sel = segSel(seg);
   if ((sel & 0xfffc) == 0) { setSegCache(seg, sel, 0, 0, 0); return; }
-  const d = xenReadDescriptor(sel);
-  const base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
-  let limit = <u32>((d & 0xffff) | ((d >> 32) & 0xf0000));
-  if ((d & (<u64>1 << 55)) != 0) limit = (limit << 12) | 0xfff;
-  setSegCache(seg, sel, descAttr(d), limit, base);
+  loadCache(seg, sel, xenReadDescriptor(sel));
 }
 
 /**

@@ -7,6 +7,7 @@ import {
 } from '../layout';
 import { raiseGP, faulted, clearFault } from '../cpu/fault';
 import { setSegCache } from '../cpu/state';
+import { descAttr, loadCache } from '../cpu/segments';
 import { frameHost } from '../mmu/machine';
 import { read64As } from '../mmu/access';
 import { checkDescriptor, checkedDescriptor } from './gdt';
@@ -67,15 +68,12 @@ export function xenLoadSegment(seg: i32, selector: u32): bool {
   }
   const d = xenReadDescriptor(selector);
   if (faulted()) { clearFault(); return false; }
-  const attr = (<u32>(d >> 40) & 0xff) | ((<u32>(d >> 52) & 0xf) << 12);
+  const attr = descAttr(d);
   if ((attr & 0x80) == 0 || (attr & 0x10) == 0) return false; // not present, or a system descriptor
   const code = (attr & 0x8) != 0;
   if (seg == 1 && !code) return false;
   if (seg == 2 && (code || (attr & 0x2) == 0)) return false;
   if (seg != 1 && seg != 2 && code && (attr & 0x2) == 0) return false;
-  const base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
-  let limit = <u32>((d & 0xffff) | ((d >> 32) & 0xf0000));
-  if ((d & (<u64>1 << 55)) != 0) limit = (limit << 12) | 0xfff;
-  setSegCache(seg, selector, attr | 1, limit, base);
+  loadCache(seg, selector, d); // also keeps the stack-pointer width in step with SS.B
   return true;
 }

@@ -5,6 +5,7 @@ import { getCr0, setCr0, setSegBase, setSegCache, FS, GS, CR0_TS } from '../cpu/
 import { isPv64 } from './domain';
 import { pvSet32, pvSet64, inGuestKernel } from './vcpu';
 import { xenLoadSegment, xenReadDescriptor } from './descriptors';
+import { descBase } from '../cpu/segments';
 import { EINVAL, ENOSYS } from './errno';
 
 export function doStackSwitch(ss: u64, sp: u64): i64 {
@@ -45,7 +46,7 @@ export function doSetSegmentBase(which: u64, value: u64): i64 {
       let base: u64 = 0;
       if ((sel & 0xfffc) != 0) {
         const d = xenReadDescriptor(sel);
-        base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
+        base = descBase(d);
       }
       if (inGuestKernel()) pvSet64(PV_GS_BASE_USER, base);
       else if (!xenLoadSegment(GS, sel)) return -EINVAL;

@@ -32,15 +32,9 @@ export const PGF_FREED: u32 = 1 << 3; // given back by decrease_reservation: not
 export const TYPE_COUNT_MAX: u32 = 0xffff;
 
 // ---- Page-table entry bits Xen cares about beyond mmu/paging.ts (Xen's 24-bit "flags" = bits 0-11, 52-63) ----
-export const PTE_P: u64 = 1 << 0;
-export const PTE_RW: u64 = 1 << 1;
-export const PTE_US: u64 = 1 << 2;
-export const PTE_PWT: u64 = 1 << 3;
-export const PTE_PCD: u64 = 1 << 4;
-export const PTE_A: u64 = 1 << 5;
-export const PTE_D: u64 = 1 << 6;
-export const PTE_PSE: u64 = 1 << 7; // PAT in an L1 entry
-export const PTE_G: u64 = 1 << 8;
+// The architectural bits are defined once, with the page walk; PSE is PAT in an L1 entry.
+import { PTE_P, PTE_RW, PTE_US, PTE_PWT, PTE_PCD, PTE_A, PTE_D, PTE_PS as PTE_PSE, PTE_G } from '../mmu/paging';
+export { PTE_P, PTE_RW, PTE_US, PTE_PWT, PTE_PCD, PTE_A, PTE_D, PTE_PS as PTE_PSE, PTE_G } from '../mmu/paging';
 export const PTE_AVAIL: u64 = 0x7 << 9;
 export const PTE_GUEST_KERNEL: u64 = <u64>1 << 52; // Xen's tag for PV64 kernel-only L1 entries
 export const PTE_AVAIL_HIGH: u64 = <u64>0x7ff << 52; // bits 52..62
