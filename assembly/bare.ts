@@ -20,6 +20,7 @@ import { requestStop, beginSlice, stopRequested, exitReason } from './exit';
 import { tlbFlushAll } from './mmu/tlb';
 import { SOFTINT_INT3, SOFTINT_INTO, SOFTINT_INT1 } from './platform';
 import { step, refreshMode, invalidateCodeCaches } from './cpu/interp';
+import { testTablesInMemory, testMachineOff, memoryDescriptor } from './testing';
 import { descAttr } from './cpu/segments';
 
 export const BARE_CODE_VA: u64 = 0x10000000;
@@ -45,6 +46,7 @@ export const BARE_GS_SELECTOR: u32 = 0x7; // LDT index 0, TI = 1, RPL 3
 
 /** Builds the bare machine for `mode` (32 or 64). coreInit must have given at least BARE_FRAMES_NEEDED frames. */
 export function bareInit(mode: u32): void {
+  testMachineOff();
   store<u32>(DOM_BASE + DOM_GUEST_TYPE, mode == 64 ? GUEST_BARE64 : GUEST_BARE32);
   for (let f: u32 = 1; f < BARE_FRAMES_NEEDED; f++) memory.fill(frame(f), 0, PAGE_SIZE);
   const user: u64 = 0x7; // P | RW | US
@@ -176,8 +178,9 @@ export function syscallInstruction(nextRip: u64): void {
   requestStop(EXIT_SYSCALL, 0);
 }
 
-/** The Linux GDT and the oracle's one LDT entry. */
+/** The Linux GDT and the oracle's one LDT entry (or, for system-level tests, the tables in memory: testing.ts). */
 export function readDescriptor(selector: u32): u64 {
+  if (testTablesInMemory) return memoryDescriptor(selector);
   const index = selector >> 3;
   if ((selector & 4) != 0) {
     if (index == 0) return LDT_GS;

@@ -16,7 +16,7 @@ import {
 } from './cpu/state';
 import { clearFault } from './cpu/fault';
 import { getFlags } from './cpu/flags';
-import { setOptCodePageCache, setOptFastRepString } from './cpu/options';
+import { setOptCodePageCache, setOptFastRepString, setOptDecodeCache } from './cpu/options';
 import { execute, refreshMode, invalidateCodeCaches } from './cpu/interp';
 import { setMachineSize, frameHost } from './mmu/machine';
 import { tlbFlushAll, tlbSetEnabled } from './mmu/tlb';
@@ -36,6 +36,7 @@ import { isRealtime } from './xen/time';
 import { dispatch } from './xen/hypercall';
 
 export { bareInit, bareRun, bareCodeHost, bareDataHost, bareResetRegisters } from './bare';
+export { testMachine, testLoadSegment, testCodeWritten } from './testing'; // test-only: system-level test machines
 
 /** Clears every core region and sizes machine memory. Returns 0, or 1 if the map does not fit. */
 export function coreInit(nrPages: u32, extraFrames: u32): u32 {
@@ -107,12 +108,14 @@ export function run(budget: u32): u32 {
   store<u64>(CNT_BASE + CNT_SLICES, load<u64>(CNT_BASE + CNT_SLICES) + 1);
   takeSingleshotExpired();
   checkTimers();
+  if (stopRequested) return exitReason(); // a watchdog expired
   const blocked = DOM_BASE + DOM_VCPU + PV_BLOCKED;
   if (load<u32>(blocked) != 0) {
     if (load<u8>(vcpuInfoHost()) == 0 && !isRealtime()) {
       // Deterministic clock: nothing else can happen while every vCPU sleeps, so jump to the next timer.
       const d = nextDeadline();
       if (d != 0) { skipTo(d); checkTimers(); }
+      if (stopRequested) return exitReason();
     }
     const pollTimedOut = load<u32>(blocked) == BLOCKED_POLL && takeSingleshotExpired();
     if (load<u8>(vcpuInfoHost()) == 0 && !pollTimedOut) return EXIT_BLOCKED; // nothing pending: stay blocked
@@ -151,6 +154,8 @@ export function setTlbEnabled(on: u32): void { tlbSetEnabled(on != 0); }
 export function setInstructionTrace(on: u32): void { setTraceInstructions(on != 0); }
 export function setCodePageCache(on: u32): void { setOptCodePageCache(on != 0); }
 export function setFastRepString(on: u32): void { setOptFastRepString(on != 0); }
+export function setDecodeCache(on: u32): void { setOptDecodeCache(on != 0); }
+export { decodeCacheStat } from './cpu/decode-cache';
 
 /** Test entry: runs hypercall `nr` as if the current vCPU's guest kernel had made it; returns RAX. */
 export function debugHypercall(nr: u32, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64): i64 {
@@ -159,3 +164,6 @@ export function debugHypercall(nr: u32, a1: u64, a2: u64, a3: u64, a4: u64, a5: 
 
 /** Domain builder: validates and pins the bootstrap page tables (top level at `topMfn`), loads CR3. 0 or an errno. */
 export { pinBootstrapTables as pinInitialTables } from './xen/mm';
+
+/** Host backends ("dom0"): grant frames in use, and the references a grant mapping holds (xen/grant-host.ts). */
+export { grantHostFrames, grantHostPin, grantHostUnpin } from './xen/grant-host';

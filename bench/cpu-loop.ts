@@ -2,7 +2,7 @@
 //   mov ecx, N ; L: add eax, ebx ; dec ecx ; jnz L   (3 instructions per iteration)
 // run through the core's run() export in slices, as the worker does. Prints guest instructions per
 // second (best of the timed rounds, after a warm-up so V8 has tiered the wasm up).
-// Usage: npx tsx bench/cpu-loop.ts [--iterations 30000000] [--slice 1000000] [--trace]
+// Usage: npx tsx bench/cpu-loop.ts [--iterations 30000000] [--slice 1000000] [--trace] [--decode-cache on|off]
 import { newCore } from '../test/helpers/core-instance.ts';
 import * as L from '../workers/layout.gen.ts';
 
@@ -13,10 +13,14 @@ const arg = (name: string, dflt: number) => {
 const iterations = arg('iterations', 30_000_000);
 const slice = arg('slice', 1_000_000);
 const trace = process.argv.includes('--trace');
+const dcArg = process.argv.indexOf('--decode-cache');
+const decodeCache = dcArg >= 0 ? process.argv[dcArg + 1] : 'on';
+if (decodeCache !== 'on' && decodeCache !== 'off') throw new Error(`--decode-cache takes on or off, got "${decodeCache}"`);
 
 const core = newCore(64);
 const x = core.exports;
 if (!trace) x.setInstructionTrace(0);
+x.setDecodeCache(decodeCache === 'on' ? 1 : 0);
 
 function once(): { instructions: number; seconds: number } {
   x.bareInit(64);
@@ -45,4 +49,4 @@ for (let round = 0; round < 3; round++) {
   best = Math.max(best, mips);
   console.log(`round ${round + 1}: ${r.instructions} instructions in ${r.seconds.toFixed(3)} s = ${mips.toFixed(1)} M instructions/s`);
 }
-console.log(`best: ${best.toFixed(1)} M instructions/s (slice ${slice}, instruction trace ${trace ? 'on' : 'off'})`);
+console.log(`best: ${best.toFixed(1)} M instructions/s (slice ${slice}, instruction trace ${trace ? 'on' : 'off'}, decode cache ${decodeCache})`);

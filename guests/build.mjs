@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,6 +30,17 @@ const TEST_AREAS = [
   { area: 'grants' },
   { area: 'console' },
   { area: 'xenstore', common: ['guests/common/xenstore.c'] },
+  { area: 'shutdown', common: ['guests/common/xenstore.c'] },
+];
+
+// One benchmark guest per measurement (bench/README.md): guests/bench/<bench>.c ->
+// images/bench-<bench>-<type>.elf; `common` is the support code it needs besides bench.c.
+const BENCHMARKS = [
+  { bench: 'int', common: ['guests/bench/workload.c'] },
+  { bench: 'hypercall' },
+  { bench: 'event', common: TEST_COMMON },
+  { bench: 'ctxswitch', common: ['guests/common/mm.c'] },
+  { bench: 'ptupdate', common: ['guests/common/mm.c'] },
 ];
 
 // One row per image name; every guest is built for both types.
@@ -43,11 +54,17 @@ const GUESTS = [
     sources: [...TEST_COMMON, ...common, `guests/tests/${area}.c`],
     raw: false,
   })),
+  ...BENCHMARKS.map(({ bench, common = [] }) => ({
+    name: `bench-${bench}`,
+    guestOs: `xenwasm-bench-${bench}`,
+    sources: [...common, 'guests/bench/bench.c', `guests/bench/${bench}.c`],
+    raw: false,
+  })),
 ];
 
-const COMMON_SOURCES = ['guests/common/console.c', 'guests/common/format.c', 'guests/common/libc.c', 'guests/common/notes.S'];
+export const COMMON_SOURCES = ['guests/common/console.c', 'guests/common/format.c', 'guests/common/libc.c', 'guests/common/notes.S'];
 
-const TYPES = {
+export const TYPES = {
   pv32: {
     cflags: ['-m32', '-march=i686'],
     ld: ['-m', 'elf_i386'],
@@ -67,7 +84,7 @@ const TYPES = {
   },
 };
 
-const CFLAGS = [
+export const CFLAGS = [
   '-std=gnu11', '-O2', '-Wall', '-Wextra',
   '-ffreestanding', '-fno-pic', '-fno-pie', '-fno-stack-protector',
   '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-fcf-protection=none',
@@ -275,4 +292,6 @@ function main() {
   }
 }
 
-main();
+// Run only as a script: bench/peers/build.ts imports CFLAGS and TYPES to compile the same workload
+// for the peers with the same flags.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -1,7 +1,7 @@
 // Debian's stock Linux kernel and busybox as a xenwasm guest (shared/linux-guest.md): fetches
 // linux-image-6.1.0-*-cloud-amd64-unsigned and busybox-static with `apt-get download` into the
 // git-ignored .cache/debian/, unpacks them, and builds a minimal initramfs (newc cpio, gzip):
-// /init (a busybox shell script), /bin/busybox, /dev/console and /dev/null.
+// /init (a busybox shell script), /bin/busybox, /dev/console, /dev/null and /dev/hvc0.
 //   npx tsx scripts/debian-guest.ts          prints the kernel and initramfs paths (fetching if needed)
 //   npx xenwasm run --linux                  boots them (the CLI calls prepareDebianGuest())
 // With `xenwasm.selftest` on the kernel command line, /init prints a few facts and powers off.
@@ -31,8 +31,18 @@ if grep -q xenwasm.selftest /proc/cmdline; then
   echo "selftest: done"
   poweroff -f
 fi
+# PID 1 answers the signals busybox's poweroff/reboot/halt send to init, which is what Linux runs
+# (/sbin/poweroff) when Xen's control/shutdown asks it to (xl shutdown, the page, the CLI's Ctrl-C).
+trap 'echo "xenwasm: power-off requested"; sync; poweroff -f' USR2
+trap 'echo "xenwasm: reboot requested"; sync; reboot -f' TERM
+trap 'echo "xenwasm: halt requested"; sync; halt -f' USR1
 echo "Type busybox commands; 'poweroff -f' ends the domain."
-exec setsid cttyhack sh -l
+while true; do
+  setsid cttyhack sh -l &
+  wait $!
+  echo "xenwasm: the shell exited; starting another"
+  sleep 1
+done
 `;
 
 function run(cmd: string, args: string[], cwd: string): string {
@@ -101,6 +111,8 @@ export function buildInitramfs(busybox: Uint8Array): Uint8Array {
     { name: 'sys', mode: S_IFDIR | 0o755 },
     { name: 'dev/console', mode: S_IFCHR | 0o600, rdevMajor: 5, rdevMinor: 1 },
     { name: 'dev/null', mode: S_IFCHR | 0o666, rdevMajor: 1, rdevMinor: 3 },
+    // hvc0, the Xen PV console (drivers/tty/hvc: major 229): cttyhack makes it the shell's terminal.
+    { name: 'dev/hvc0', mode: S_IFCHR | 0o600, rdevMajor: 229, rdevMinor: 0 },
     { name: 'bin/busybox', mode: S_IFREG | 0o755, data: busybox },
     { name: 'init', mode: S_IFREG | 0o755, data: new TextEncoder().encode(INIT_SCRIPT) },
   ]);

@@ -3,7 +3,7 @@
 // compiled once on this thread and handed to each worker; calls fail instead of hanging once the
 // worker died). A Domain is used once: "reset" destroys it and boots a new one, as `xl destroy` +
 // `xl create` would.
-import type { DomainConfig, DomainExit, DomainInfo, DomainStats } from '../workers/api.ts';
+import type { DomainConfig, DomainExit, DomainInfo, DomainStats, ShutdownControl, ShutdownRequest } from '../workers/api.ts';
 import { spawnVm, type VmHandle } from '../workers/host/browser.ts';
 
 export interface DomainEvents {
@@ -43,6 +43,11 @@ export class Domain {
 
   stats(): Promise<DomainStats> {
     return this.handle.vm.stats();
+  }
+
+  /** Asks the guest to power off or reboot through xenstore control/shutdown (xl shutdown / reboot). */
+  shutdown(reason: ShutdownRequest): Promise<ShutdownControl> {
+    return this.handle.vm.shutdown(reason);
   }
 
   sendInput(bytes: Uint8Array): Promise<void> {

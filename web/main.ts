@@ -1,12 +1,17 @@
-// The page: picks a demo guest, boots it in a domain worker, shows its console in a terminal and its
-// counters in a side panel, and drives it with Start / Pause / Resume / Reset. The default guest boots
-// when the page opens. Whatever the guest or the worker does (crash, bad image, dead worker), the page
-// stays up and says what happened; window.__xenwasm exposes the state for tests and tinkering.
+// The page: picks a demo guest, boots it in a domain worker, shows its console in a terminal and, in
+// a side panel, its counters and the hypercall table with live counts; drives it with Start / Pause /
+// Resume / Reset, and Shut down / Reboot, which ask the guest through xenstore control/shutdown as
+// `xl shutdown` / `xl reboot` do (a guest that asks to reboot is booted again, as xl's default
+// on_reboot = "restart"). The default guest boots when the page opens. Whatever the guest or the
+// worker does (crash, bad image, dead worker), the page stays up and says what happened;
+// window.__xenwasm exposes the state for tests and tinkering.
 import './styles.css';
-import type { DomainExit, DomainInfo, DomainStats, Registers } from '../workers/api.ts';
+import type { DomainExit, DomainInfo, DomainStats, Registers, ShutdownRequest } from '../workers/api.ts';
 import { createCounters } from './counters.ts';
+import { createHypercallPanel } from './hypercalls.ts';
 import { Domain } from './domain.ts';
 import { DEFAULT_GUEST, fetchGuest, listGuests, type GuestImage } from './guests.ts';
+import { setupBench } from './bench.ts';
 import { createPicker } from './picker.ts';
 import { createTerminal } from './terminal.ts';
 
@@ -22,6 +27,10 @@ interface PageHook {
   stats?: DomainStats;
   exit?: DomainExit;
   error?: string;
+  /** The text of the note under the toolbar (shutdown requests), when one shows. */
+  controlNote?: string;
+  /** Reboots the guest asked for (each booted it again). */
+  reboots: number;
   crossOriginIsolated: boolean;
 }
 
@@ -35,7 +44,10 @@ const buttons = {
   pause: $<HTMLButtonElement>('btn-pause'),
   resume: $<HTMLButtonElement>('btn-resume'),
   reset: $<HTMLButtonElement>('btn-reset'),
+  shutdown: $<HTMLButtonElement>('btn-shutdown'),
+  reboot: $<HTMLButtonElement>('btn-reboot'),
 };
+const controlNote = $<HTMLDivElement>('control-note');
 const fault = {
   box: $<HTMLElement>('fault'),
   title: $<HTMLElement>('fault-title'),
@@ -49,6 +61,8 @@ const term = createTerminal($('terminal'), (bytes) => {
   if (domain && (ui === 'running' || ui === 'paused')) domain.sendInput(bytes).catch(reportBug);
 });
 const counters = createCounters($('counters'));
+const hypercalls = createHypercallPanel($('hypercalls'));
+setUpTabs();
 const guests = listGuests();
 const picker = createPicker($<HTMLSelectElement>('guest'), guests, DEFAULT_GUEST, (g) => void boot(g));
 
@@ -58,11 +72,13 @@ const hook: PageHook = {
   },
   state: 'idle',
   stateLabel: 'idle',
+  reboots: 0,
   crossOriginIsolated: self.crossOriginIsolated === true,
 };
 (window as unknown as { __xenwasm: PageHook }).__xenwasm = hook;
 
 if (!self.crossOriginIsolated) $('isolation-notice').hidden = false;
+setupBench();
 
 let domain: Domain | undefined;
 let ui: UiState = 'idle';
@@ -71,6 +87,7 @@ let generation = 0;
 let polling = false;
 let pollAgain = false;
 let currentFile = '';
+let currentGuest: GuestImage | undefined;
 
 function setState(state: UiState, label: string = state) {
   ui = state;
@@ -84,19 +101,58 @@ function setState(state: UiState, label: string = state) {
   buttons.resume.disabled = state !== 'paused';
   buttons.reset.disabled = !(live || state === 'shutdown' || state === 'crashed' || state === 'error') || !picker.selected();
   picker.setEnabled(state !== 'booting');
+  refreshControls();
 }
 
-async function boot(guest: GuestImage): Promise<void> {
+/**
+ * Shut down needs a running guest; Reboot also a guest that watches control/shutdown and does not
+ * say it cannot reboot (it advertised control/feature-* flags without feature-reboot).
+ */
+function refreshControls() {
+  const control = hook.stats?.shutdown_control;
+  const running = ui === 'running';
+  buttons.shutdown.disabled = !running;
+  const rebootable = !!control?.watched && (control.features.length === 0 || control.features.includes('reboot'));
+  buttons.reboot.disabled = !running || !rebootable;
+  buttons.reboot.title = !running
+    ? 'Ask the guest to reboot through xenstore control/shutdown, as xl reboot does'
+    : !control?.watched
+      ? 'The guest does not watch xenstore control/shutdown, so it cannot be asked to reboot'
+      : rebootable
+        ? 'Ask the guest to reboot through xenstore control/shutdown, as xl reboot does'
+        : 'The guest advertises control/feature-* without feature-reboot: it cannot reboot';
+}
+
+function showNote(kind: 'info' | 'warn', text: string) {
+  controlNote.dataset.kind = kind;
+  controlNote.textContent = text;
+  controlNote.hidden = false;
+  hook.controlNote = text;
+}
+
+function hideNote() {
+  controlNote.hidden = true;
+  hook.controlNote = undefined;
+}
+
+/** Boots `guest`; `reboot` keeps the console (the guest asked to reboot) instead of starting clean. */
+async function boot(guest: GuestImage, reboot = false): Promise<void> {
   const my = ++generation;
   const old = domain;
   domain = undefined;
   hook.guest = guest.id;
   hook.info = hook.stats = hook.exit = hook.error = undefined;
+  if (!reboot) hook.reboots = 0;
   setState('booting', 'booting…');
-  term.clear();
+  if (!reboot) term.clear();
+  term.setCursor(true);
   counters.clear();
+  hypercalls.clear();
+  hypercalls.setGuestType(undefined);
+  hideNote();
   fault.box.hidden = true;
   currentFile = guest.file;
+  currentGuest = guest;
   infoEl.textContent = `${guest.file}: loading`;
   await old?.destroy();
   try {
@@ -112,6 +168,7 @@ async function boot(guest: GuestImage): Promise<void> {
     if (my !== generation) return void d.destroy();
     domain = d;
     hook.info = d.info;
+    hypercalls.setGuestType(d.info?.guestType);
     infoEl.textContent = describe(guest, d.info!);
     if (ui === 'booting') setState('running');
     void poll();
@@ -131,7 +188,15 @@ function describe(guest: GuestImage, info: DomainInfo): string {
 
 function exited(exit: DomainExit) {
   hook.exit = exit;
+  hideNote();
   term.setCursor(false);
+  if (exit.state === 'shutdown' && exit.reason === 'reboot' && currentGuest) {
+    // xl's default on_reboot = "restart": the same guest boots again, its console kept.
+    hook.reboots++;
+    term.note('\r\n[domain rebooting]');
+    void boot(currentGuest, true);
+    return;
+  }
   if (exit.state === 'shutdown' && exit.reason !== 'crash') {
     setState('shutdown', `shutdown (${exit.reason ?? 'unknown'})`);
     term.note(`\r\n[domain shut down: ${exit.reason ?? 'unknown reason'}]`);
@@ -205,6 +270,8 @@ async function poll(): Promise<void> {
     if (d === domain) {
       hook.stats = stats;
       counters.update(stats, performance.now(), ui === 'running' || ui === 'booting');
+      hypercalls.update(stats);
+      refreshControls();
     }
   } catch (e) {
     if (d === domain) reportBug(e);
@@ -235,6 +302,48 @@ async function control(action: 'pause' | 'resume') {
   }
 }
 
+/** Shut down / Reboot: writes control/shutdown and says whether the guest can see it. */
+async function requestShutdown(reason: ShutdownRequest) {
+  const d = domain;
+  if (!d || ui !== 'running') return;
+  const name = hook.guest ?? 'the guest';
+  try {
+    const control = await d.shutdown(reason);
+    if (d !== domain || ui !== 'running') return;
+    if (control.watched) {
+      showNote('info', `Asked ${name} to ${reason === 'reboot' ? 'reboot' : 'power off'} through xenstore ` +
+        `(control/shutdown = "${reason}"), as xl ${reason === 'reboot' ? 'reboot' : 'shutdown'} does; waiting for it to act.`);
+    } else {
+      showNote('warn', `${name} does not watch xenstore control/shutdown, so it cannot see this request ` +
+        '(it stays there in case the guest starts watching). Reset destroys the domain and boots it again.');
+    }
+  } catch (e) {
+    // The domain may have stopped between the click and the request; anything else is a bug.
+    if (d === domain && ui === 'running') reportBug(e);
+  }
+}
+
+function setUpTabs() {
+  const tabs = [...document.querySelectorAll<HTMLButtonElement>('.tabs [role="tab"]')];
+  const select = (tab: HTMLButtonElement) => {
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+      $(t.getAttribute('aria-controls')!).hidden = !on;
+    }
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener('click', () => select(tab));
+    tab.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+      const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+      select(next);
+      next.focus();
+    });
+  });
+}
+
 function reportBug(e: unknown) {
   console.error(e);
   failed(e instanceof Error ? e.message : String(e));
@@ -249,6 +358,8 @@ buttons.reset.addEventListener('click', () => {
   if (g) void boot(g);
 });
 buttons.pause.addEventListener('click', () => void control('pause'));
+buttons.shutdown.addEventListener('click', () => void requestShutdown('poweroff'));
+buttons.reboot.addEventListener('click', () => void requestShutdown('reboot'));
 buttons.resume.addEventListener('click', () => void control('resume'));
 
 setState('idle');

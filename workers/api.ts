@@ -68,6 +68,11 @@ export interface DomainStats {
   hypercalls_total: number;
   /** Calls per hypercall name (only those called at least once). */
   hypercalls: Record<string, number>;
+  /**
+   * Calls per hypercall number: index n counts hypercall n (0..63, zeros included), so numbers
+   * without a name and the hypercall table of workers/hypercalls.ts line up with the counts.
+   */
+  hypercalls_by_nr: number[];
   exceptions_total: number;
   /** Exceptions per vector name ("#PF", "#GP", ...), only those seen. */
   exceptions: Record<string, number>;
@@ -77,6 +82,22 @@ export interface DomainStats {
   page_walks: number;
   pt_updates: number;
   slices: number;
+  /**
+   * The guest's side of xenstore control/ (what `xl shutdown` / `xl reboot` rely on): whether it
+   * watches control/shutdown (a watch on it or on a node above it), and which of
+   * control/feature-poweroff, feature-reboot, feature-suspend it set to "1". Absent for a domain
+   * without xenstore.
+   */
+  shutdown_control?: ShutdownControl;
+}
+
+export type ShutdownRequest = 'poweroff' | 'reboot' | 'suspend';
+
+export interface ShutdownControl {
+  /** The guest watches control/shutdown, so a request written there reaches it now. */
+  watched: boolean;
+  /** The control/feature-* flags the guest advertised. */
+  features: ShutdownRequest[];
 }
 
 /** What one successful load tells about the image (shown by the CLI and the page). */
@@ -110,9 +131,12 @@ export interface VmApi {
   registers(): Promise<Registers>;
   /**
    * Asks the guest to shut down through xenstore (control/shutdown), as `xl shutdown` does; onExit
-   * follows when the guest acts on it. Throws if the domain has stopped or has no xenstore.
+   * follows when the guest acts on it. The request stays in the store either way (a guest that sets
+   * its watch later still sees it, as with xl); the result says whether the guest watched
+   * control/shutdown when it was written. A guest that does not may never react: tell the user,
+   * and destroy() it if need be. Throws if the domain has stopped or has no xenstore.
    */
-  shutdown(reason?: 'poweroff' | 'reboot' | 'suspend'): Promise<void>;
+  shutdown(reason?: ShutdownRequest): Promise<ShutdownControl>;
   /** Keyboard input for the guest's console ring. */
   sendInput(bytes: Uint8Array): Promise<void>;
   /** Reads guest memory by machine address. */

@@ -1,8 +1,9 @@
 // One instance of the core (build/xenwasm.wasm) and typed access to its linear memory: counters,
 // registers, the exit record and the trace ring, all read at the offsets of workers/layout.gen.ts.
 // Follows the export contract of assembly/index.ts (coreInit, domainStart, run, sendEvent, setClock,
-// nextTimerNs). Invariant: the memory never grows (initial == maximum), so the views made here stay
-// valid for the instance's whole life; everything is little-endian, as in wasm.
+// nextTimerNs, and the grant exports the host backends use). Invariant: the memory never grows
+// (initial == maximum), so the views made here stay valid for the instance's whole life; everything
+// is little-endian, as in wasm.
 import type { Registers } from './api.ts';
 import * as L from './layout.gen.ts';
 import { hypercallName } from './hypercalls.ts';
@@ -21,6 +22,12 @@ export interface CoreExports {
   nextTimerNs(): number;
   /** Optional: RFLAGS with the lazy arithmetic flags folded in (see Core.registers). */
   readRflags?(): bigint;
+  /** Host backends (xen/grant-host.ts): grant frames the guest set up. */
+  grantHostFrames?(): number;
+  /** GNTST_okay, or why the host may not map guest frame `mfn` (writable = 1: takes a type reference). */
+  grantHostPin?(mfn: number, writable: number): number;
+  /** Drops what grantHostPin took. */
+  grantHostUnpin?(mfn: number, writable: number): void;
 }
 
 /** Xen's SHUTDOWN_* codes (public/sched.h), indexed by the number in EXIT_ARG. */

@@ -1,15 +1,18 @@
 // The host side of one domain, independent of where it runs (browser Worker, Node worker_threads,
 // or directly in a test): builds the domain from an xl.cfg-like config, runs the core in slices,
 // serves its exits (console, xenstore kicks, blocking, shutdown, crash) and keeps the statistics.
+// Its backends ("dom0"): the console ring, xenstore (with xl-style shutdown requests) and the grant
+// table the host maps the guest's pages through (`grants`).
 // Invariants: run() is only ever called from runSlice(), whose wall time is the only time counted;
 // the event loop gets a turn between slices, so pause() and input are never starved; onExit is
 // called exactly once per stop, after the console was drained.
 import type {
-  DomainConfig, DomainExit, DomainInfo, DomainState, DomainStats, Registers, VmApi, VmCallbacks,
+  DomainConfig, DomainExit, DomainInfo, DomainState, DomainStats, Registers, ShutdownControl, VmApi, VmCallbacks,
 } from './api.ts';
 import { Core, SHUTDOWN_REASONS, compileCore } from './core.ts';
 import { ConsoleBackend } from './backends/console.ts';
 import { XenStoreBackend, type ShutdownRequest } from './backends/xenstore.ts';
+import { GrantTable } from './backends/grants.ts';
 import { hypercallName } from './hypercalls.ts';
 import { vectorName } from './vector-names.ts';
 import { loadKernelImage, buildDomain, MAX_MEMORY_MIB, type KernelImage } from './loader/index.ts';
@@ -58,6 +61,7 @@ export class Vm implements VmApi {
   private core?: Core;
   private console?: ConsoleBackend;
   private xenstore?: XenStoreBackend;
+  private grantTable?: GrantTable;
   private callbacks?: VmCallbacks;
   private config: DomainConfig = { kernel: new Uint8Array() };
   private state: DomainState = 'destroyed';
@@ -127,6 +131,7 @@ export class Vm implements VmApi {
     this.callbacks = callbacks;
     this.console = new ConsoleBackend(core);
     this.xenstore = XenStoreBackend.forCore(core, config.name ?? config.kernelName ?? 'kernel');
+    this.grantTable = undefined;
     this.state = 'built';
     this.wallMs = 0;
     this.slices = 0;
@@ -200,13 +205,25 @@ export class Vm implements VmApi {
   /**
    * Asks the guest to shut down, reboot or suspend (xl shutdown/reboot): writes control/shutdown,
    * which fires the guest's watch. The guest acts in its own time; onExit follows when it does.
+   * Returns whether the guest watched control/shutdown at that moment (else it may never react).
    */
-  async shutdown(reason: ShutdownRequest = 'poweroff'): Promise<void> {
+  async shutdown(reason: ShutdownRequest = 'poweroff'): Promise<ShutdownControl> {
     const core = this.requireCore();
     if (!this.xenstore) throw new Error('this domain has no xenstore to send a shutdown request through');
     if (this.state === 'shutdown' || this.state === 'crashed') throw new Error(`cannot shut down a domain that is ${this.state}`);
     if (this.xenstore.requestShutdown(reason)) core.exports.sendEvent(this.xenstore.port);
     this.wake?.();
+    return this.xenstore.shutdownControl();
+  }
+
+  /**
+   * The domain's grant table as the host's backends see it (dom0's side): map() a page the guest
+   * granted, unmap() it. Host-side only (not part of the worker API); gone with the domain.
+   */
+  get grants(): GrantTable {
+    const core = this.requireCore();
+    this.grantTable ??= GrantTable.forCore(core);
+    return this.grantTable;
   }
 
   async readMachine(addr: number, length: number): Promise<Uint8Array> {
@@ -239,6 +256,7 @@ export class Vm implements VmApi {
       mips: this.wallMs > 0 ? round(instructions / (this.wallMs * 1000), 3) : 0,
       hypercalls_total: core.counter(L.CNT_HYPERCALLS_TOTAL),
       hypercalls: core.counterTable(L.CNT_HYPERCALL, L.CNT_HYPERCALL_MAX, hypercallName),
+      hypercalls_by_nr: Array.from({ length: L.CNT_HYPERCALL_MAX }, (_, n) => core.counter(L.CNT_HYPERCALL + 8 * n)),
       exceptions_total: core.counter(L.CNT_EXCEPTIONS_TOTAL),
       exceptions: core.counterTable(L.CNT_EXCEPTION, 32, vectorName),
       events_delivered: core.counter(L.CNT_EVENTS_DELIVERED),
@@ -247,6 +265,7 @@ export class Vm implements VmApi {
       page_walks: core.counter(L.CNT_PAGE_WALKS),
       pt_updates: core.counter(L.CNT_PT_UPDATES),
       slices: this.slices,
+      ...(this.xenstore ? { shutdown_control: this.xenstore.shutdownControl() } : {}),
     };
   }
 
@@ -402,6 +421,8 @@ export class Vm implements VmApi {
   private release(): void {
     this.wake?.();
     if (this.core) this.finalStats = this.snapshot();
+    this.grantTable?.unmapAll();
+    this.grantTable = undefined;
     this.core = undefined;
     this.console = undefined;
     this.xenstore = undefined;

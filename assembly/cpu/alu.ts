@@ -22,7 +22,7 @@ export const ALU_XOR: u32 = 6;
 export const ALU_CMP: u32 = 7;
 
 /** Result of `a op b` (masked by the caller's writeback); carry-in c for ADC/SBB. */
-@inline function aluResult(op: u32, a: u64, b: u64, c: u64): u64 {
+@inline export function aluResult(op: u32, a: u64, b: u64, c: u64): u64 {
   switch (op) {
     case ALU_ADD: return a + b;
     case ALU_OR: return a | b;
@@ -35,7 +35,7 @@ export const ALU_CMP: u32 = 7;
 }
 
 /** Records the flags of `op` with result r, second operand b, carry-in c. */
-@inline function aluFlags(op: u32, r: u64, b: u64, c: u64, size: u32): void {
+@inline export function aluFlags(op: u32, r: u64, b: u64, c: u64, size: u32): void {
   switch (op) {
     case ALU_ADD: setCC(CC_ADD, size, r, b); break;
     case ALU_ADC: setCC3(CC_ADC, size, r, b, c); break;
@@ -46,7 +46,7 @@ export const ALU_CMP: u32 = 7;
   }
 }
 
-@inline function carryIn(op: u32): u64 {
+@inline export function carryIn(op: u32): u64 {
   return (op == ALU_ADC || op == ALU_SBB) && getCF() ? 1 : 0;
 }
 

@@ -33,6 +33,7 @@ export function setModeCache(m64: bool, def: u32, base: u64, limit: u32, ssBig: 
   csLimit = m64 ? 0xffffffff : limit;
   ipMask = m64 ? <u64>0xffffffffffffffff : (def == 4 ? <u64>0xffffffff : <u64>0xffff);
   spMask = m64 ? <u64>0xffffffffffffffff : (ssBig ? <u64>0xffffffff : <u64>0xffff);
+  modeKeyHi = <u64>(m64 ? 3 : (def == 4 ? 2 : 1)) << 32;
   invalidateFetchCache();
 }
 export function setSpMask(ssBig: bool): void {
@@ -77,6 +78,28 @@ export function invalidateFetchCache(): void {
   cacheGen = tlbGeneration - 1; // invalid until the next refill, even if this instruction falls through
   fellThrough = false;
   prefixDirty = true;
+}
+
+// ---- Decode-cache support (cpu/predecode.ts decodedEntry) ----
+/** The decode mode in bits 32..33 of a decode-cache key: 1 = 16-bit, 2 = 32-bit, 3 = 64-bit code. */
+export let modeKeyHi: u64 = <u64>2 << 32;
+/** Makes the fetch window valid at the next byte (translating its page); false with #PF/#GP raised. */
+@inline export function fetchWindowReady(): bool { return fetchHost < fetchEnd || refill(); }
+/** Wasm offset of the next byte, and the first one the window may not read (page, CS limit, 15 bytes). */
+@inline export function fetchCursor(): u32 { return fetchHost; }
+@inline export function fetchWindowEnd(): u32 { return fetchEnd; }
+/** Consumes `n` bytes already known to lie in the window (a pre-decoded instruction). */
+@inline export function skipFetched(n: u32): void { fetchHost += n; }
+/**
+ * A relative branch by `delta` from the end of the current instruction that stays in the fetchable
+ * part of the current code page: moves the fetch pointer there and returns true, so the branch
+ * commits like a fall-through (RIP = ipNow()) and the next instruction needs no translation.
+ */
+@inline export function branchInPage(delta: i64): bool {
+  const t = <i64>fetchHost + delta;
+  if (t < <i64>((fetchHost - 1) & ~0xfff) || t >= <i64>pageEnd) return false;
+  fetchHost = <u32>t;
+  return true;
 }
 
 /** IP of the next byte to be fetched (at the end of decoding: the next instruction's IP). */

@@ -219,7 +219,9 @@ export function setFlagBits(mask: u32, on: bool): void {
  * Condition code cc (the low nibble of Jcc/SETcc/CMOVcc, SDM vol. 1, appendix B):
  * 0 O, 1 NO, 2 B, 3 AE, 4 Z, 5 NZ, 6 BE, 7 A, 8 S, 9 NS, A P, B NP, C L, D GE, E LE, F G.
  */
-export function testCond(cc: u32): bool {
+export function testCond(cc: u32): bool { return testCondInline(cc); }
+/** testCond for a constant condition (the decode cache's Jcc): inlined, it folds to the one rule used. */
+@inline export function testCondInline(cc: u32): bool {
   const op = load<u32>(P_OP);
   const c = cc >> 1;
   let r: bool;

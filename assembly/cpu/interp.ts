@@ -1,6 +1,7 @@
-// The interpreter's entry points (execute, step, refreshMode, loadSegment, invalidateCodeCaches)
-// and the one-byte opcode map (Intel SDM vol. 2, appendix A, table A-2), one case per opcode value
-// so it compiles to a single br_table. Prefixes are cases that loop back for the next byte.
+// The interpreter's entry points (execute, step, refreshMode, loadSegment, invalidateCodeCaches,
+// translationsChanged) and the one-byte opcode map (Intel SDM vol. 2, appendix A, table A-2), one
+// case per opcode value so it compiles to a single br_table. Prefixes are cases that loop back for
+// the next byte. With the decode cache on (options.ts), pre-decoded instructions run in fast-ops.ts.
 // Fault protocol (cpu/fault.ts): a faulting instruction returns early; the loop puts RIP back on it
 // and calls platform.deliverFault(); otherwise RIP moves past it unless the instruction wrote RIP.
 import {
@@ -21,7 +22,10 @@ import {
 } from './decode';
 import { setRepLimit } from './string';
 import { updateAlignCheck } from './flags';
-import { REP_CHUNK } from './options';
+import { REP_CHUNK, optDecodeCache } from './options';
+import { decodedEntry } from './predecode';
+import { execDecoded } from './fast-ops';
+import { invalidateAll as invalidateDecodeCache } from './decode-cache';
 import {
   ALU_EbGb, ALU_EvGv, ALU_GbEb, ALU_GvEv, ALU_ALIb, ALU_eAXIz, GRP1_EbIb, GRP1_EvIz, GRP1_EvIb,
   TEST_EG, TEST_AI, INCDEC_reg, ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP,
@@ -40,7 +44,7 @@ import { PUSH_seg, POP_seg, MOV_EwSw, MOV_SwEw, loadSegmentChecked } from './seg
 import { CALLF_Ap, JMPF_Ap, RETF, IRET } from './far';
 import { INT_Ib, INT3, INTO, INT1, HLT, CLI, STI } from './system';
 import { VEX_or_LxS } from './vex';
-import { X87_ESC, FWAIT } from './fpu-state';
+import { X87_ESC, FWAIT } from './x87';
 import { dispatch0F } from './ops0f';
 import { unimplemented } from './unimplemented';
 
@@ -74,6 +78,15 @@ function syncModeCache(): void {
 /** Drops every cache derived from guest code bytes or translations (the host wrote guest memory). */
 export function invalidateCodeCaches(): void {
   invalidateFetchCache();
+  invalidateDecodeCache();
+}
+
+/**
+ * Drops what depends on translations only (CR0, CR3, CR4, INVLPG): the fetch page. Decoded
+ * instructions are keyed by machine address, so they stay valid.
+ */
+export function translationsChanged(): void {
+  invalidateFetchCache();
 }
 
 /** Loads segment register `seg` with `selector` with every protected-mode check (cpu/segments.ts). */
@@ -87,9 +100,16 @@ export function loadSegment(seg: i32, selector: u32): bool {
 export function execute(budget: u32): u32 {
   refreshMode();
   setRepLimit(REP_CHUNK);
+  // One loop per setting of the decode cache, so neither pays for the other's test.
+  const n = optDecodeCache ? runLoop(budget, true) : runLoop(budget, false);
+  store<u64>(CNT_BASE + CNT_INSTRUCTIONS, load<u64>(CNT_BASE + CNT_INSTRUCTIONS) + <u64>n);
+  return n;
+}
+
+@inline function runLoop(budget: u32, cached: bool): u32 {
   let n: u32 = 0;
   while (n < budget) {
-    stepInsn();
+    stepInsn(cached);
     if (traceInstructions) traceEvent(TRACE_KIND_INSN, ipStart, 0);
     if (faultVector != FAULT_NONE) {
       setRip(ipStart);
@@ -100,7 +120,6 @@ export function execute(budget: u32): u32 {
     }
     if (stopRequested) break;
   }
-  store<u64>(CNT_BASE + CNT_INSTRUCTIONS, load<u64>(CNT_BASE + CNT_INSTRUCTIONS) + <u64>n);
   return n;
 }
 
@@ -108,7 +127,7 @@ export function execute(budget: u32): u32 {
 export function step(): void {
   refreshMode();
   setRepLimit(1);
-  stepInsn();
+  stepInsn(optDecodeCache);
   if (traceInstructions) traceEvent(TRACE_KIND_INSN, ipStart, 0);
   if (faultVector != FAULT_NONE) {
     setRip(ipStart);
@@ -120,10 +139,19 @@ export function step(): void {
   setRepLimit(REP_CHUNK);
 }
 
-/** Decodes and executes one instruction; commits RIP unless it faulted or wrote RIP itself. */
-@inline function stepInsn(): void {
+/**
+ * Decodes and executes one instruction; commits RIP unless it faulted or wrote RIP itself. With the
+ * decode cache on, a pre-decoded entry runs it (cpu/fast-ops.ts), else the byte decoder below.
+ */
+@inline function stepInsn(cached: bool): void {
   beginInsn();
-  dispatch();
+  if (cached) {
+    const e = decodedEntry();
+    if (e != 0) execDecoded(e);
+    else if (faultVector == FAULT_NONE) dispatch();
+  } else {
+    dispatch();
+  }
   endInsn(faultVector == FAULT_NONE);
 }
 

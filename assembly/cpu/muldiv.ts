@@ -45,8 +45,8 @@ function divU128(hi: u64, lo: u64, d: u64): void {
 }
 
 /** Signed product of a and b (already sign-extended) at `size`: returns the low part, sets overflow. */
-let mulOverflow: bool = false;
-function imulN(a: u64, b: u64, size: u32): u64 {
+export let mulOverflow: bool = false;
+export function imulN(a: u64, b: u64, size: u32): u64 {
   if (size == 8) {
     mulS64(a, b);
     // Fits when the high half is the sign extension of the low half.

@@ -19,6 +19,7 @@ import {
   MOV_RdCd, MOV_CdRd, MOV_DR,
 } from './system';
 import { GRP15 } from './fpu-state';
+import { execSse } from './sse/dispatch';
 import { unimplemented } from './unimplemented';
 import { FAULT_NONE } from '../layout';
 
@@ -28,10 +29,6 @@ import { FAULT_NONE } from '../layout';
     b == 0x20 || b == 0x22; // LOCK MOV CR0 = MOV CR8 (AMD's alternative encoding)
 }
 
-/** MMX / SSE / AVX-class rows: issue 4. */
-function sseOp(): void {
-  unimplemented(2);
-}
 
 export function dispatch0F(): void {
   const b = fetch8();
@@ -55,7 +52,7 @@ export function dispatch0F(): void {
     case 0x0e: raiseUD(); return; // FEMMS (3DNow!: not offered)
     case 0x0f: raiseUD(); return; // 3DNow! (not offered)
     case 0x10: case 0x11: case 0x12: case 0x13: case 0x14: case 0x15: case 0x16: case 0x17:
-      sseOp(); return; // MOVUPS MOVSS MOVLPS UNPCKLPS MOVHPS ... (SSE)
+      execSse(b); return; // MOVUPS MOVSS MOVLPS UNPCKLPS MOVHPS ... (SSE)
     case 0x18: NOP_Ev(); return; // Grp16: PREFETCHNTA/T0/T1/T2 (hints)
     case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d: case 0x1e:
       NOP_Ev(); return; // reserved-NOP Ev (ENDBR32/64 = F3 0F 1E FB/FA)
@@ -66,7 +63,7 @@ export function dispatch0F(): void {
     case 0x23: MOV_DR(true); return; // MOV Dd,Rd
     case 0x24: case 0x25: case 0x26: case 0x27: raiseUD(); return;
     case 0x28: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d: case 0x2e: case 0x2f:
-      sseOp(); return; // MOVAPS CVTPI2PS MOVNTPS CVTTPS2PI CVTPS2PI UCOMISS COMISS (SSE)
+      execSse(b); return; // MOVAPS CVTPI2PS MOVNTPS CVTTPS2PI CVTPS2PI UCOMISS COMISS (SSE)
     case 0x30: WRMSR(); return; // WRMSR
     case 0x31: RDTSC(); return; // RDTSC
     case 0x32: RDMSR(); return; // RDMSR
@@ -84,13 +81,13 @@ export function dispatch0F(): void {
       CMOVCC(b & 15); return; // CMOVcc Gv,Ev
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
     case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
-      sseOp(); return; // MOVMSKPS SQRTPS ... MAXPS (SSE/SSE2)
+      execSse(b); return; // MOVMSKPS SQRTPS ... MAXPS (SSE/SSE2)
     case 0x60: case 0x61: case 0x62: case 0x63: case 0x64: case 0x65: case 0x66: case 0x67:
     case 0x68: case 0x69: case 0x6a: case 0x6b: case 0x6c: case 0x6d: case 0x6e: case 0x6f:
-      sseOp(); return; // PUNPCK* PCMPGT* PACK* MOVD MOVQ MOVDQA (MMX/SSE2)
+      execSse(b); return; // PUNPCK* PCMPGT* PACK* MOVD MOVQ MOVDQA (MMX/SSE2)
     case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
     case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f:
-      sseOp(); return; // PSHUF* shifts PCMPEQ* EMMS MOVD MOVQ MOVDQA (MMX/SSE2)
+      execSse(b); return; // PSHUF* shifts PCMPEQ* EMMS MOVD MOVQ MOVDQA (MMX/SSE2)
     case 0x80: case 0x81: case 0x82: case 0x83: case 0x84: case 0x85: case 0x86: case 0x87:
     case 0x88: case 0x89: case 0x8a: case 0x8b: case 0x8c: case 0x8d: case 0x8e: case 0x8f:
       JCC_Jz(b & 15); return; // Jcc Jz (f64)
@@ -130,21 +127,21 @@ export function dispatch0F(): void {
     case 0xbf: MOVSX(2); return; // MOVSX Gv,Ew
     case 0xc0: XADD(1); return; // XADD Eb,Gb
     case 0xc1: XADD(opSize); return; // XADD Ev,Gv
-    case 0xc2: sseOp(); return; // CMPPS (SSE)
+    case 0xc2: execSse(b); return; // CMPPS (SSE)
     case 0xc3: MOVNTI(); return; // MOVNTI My,Gy
-    case 0xc4: case 0xc5: case 0xc6: sseOp(); return; // PINSRW PEXTRW SHUFPS (SSE)
+    case 0xc4: case 0xc5: case 0xc6: execSse(b); return; // PINSRW PEXTRW SHUFPS (SSE)
     case 0xc7: GRP9(); return; // Grp9: CMPXCHG8B/16B, RDRAND, RDSEED
     case 0xc8: case 0xc9: case 0xca: case 0xcb: case 0xcc: case 0xcd: case 0xce: case 0xcf:
       BSWAP(<i32>((b & 7) | ((rex & 1) << 3))); return; // BSWAP Zv
     case 0xd0: case 0xd1: case 0xd2: case 0xd3: case 0xd4: case 0xd5: case 0xd6: case 0xd7:
     case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf:
-      sseOp(); return; // PSRL* PADDQ PMULLW MOVQ PMOVMSKB PSUBUS* PMINUB PAND ... (MMX/SSE2)
+      execSse(b); return; // PSRL* PADDQ PMULLW MOVQ PMOVMSKB PSUBUS* PMINUB PAND ... (MMX/SSE2)
     case 0xe0: case 0xe1: case 0xe2: case 0xe3: case 0xe4: case 0xe5: case 0xe6: case 0xe7:
     case 0xe8: case 0xe9: case 0xea: case 0xeb: case 0xec: case 0xed: case 0xee: case 0xef:
-      sseOp(); return; // PAVG* PSRA* PMULH* CVT MOVNTDQ PSUBS* PMINSW POR PADDS* PMAXSW PXOR
+      execSse(b); return; // PAVG* PSRA* PMULH* CVT MOVNTDQ PSUBS* PMINSW POR PADDS* PMAXSW PXOR
     case 0xf0: case 0xf1: case 0xf2: case 0xf3: case 0xf4: case 0xf5: case 0xf6: case 0xf7:
     case 0xf8: case 0xf9: case 0xfa: case 0xfb: case 0xfc: case 0xfd: case 0xfe:
-      sseOp(); return; // LDDQU PSLL* PMULUDQ PMADDWD PSADBW MASKMOV PSUB* PADD* (MMX/SSE2)
+      execSse(b); return; // LDDQU PSLL* PMULUDQ PMADDWD PSADBW MASKMOV PSUB* PADD* (MMX/SSE2)
     case 0xff: decodeModrm(); if (!faulted()) raiseUD(); return; // UD0 Gv,Ev
     default: unimplemented(2); return;
   }

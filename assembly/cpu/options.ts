@@ -3,17 +3,24 @@
 // run-time globals (the host may flip them through the lead's exports); vendor choices are constants.
 // Invariant: with every switch off the interpreter still runs every instruction correctly, only slower.
 import { invalidateFetchCache } from './decode';
+import { invalidateAll as invalidateDecodeCache } from './decode-cache';
 
 /** Fetch instruction bytes through a cached host pointer to the current code page (cpu/decode.ts). */
 export let optCodePageCache: bool = true;
 /** Bulk page-at-a-time REP MOVS/STOS when the direction flag is clear (cpu/string.ts). */
 export let optFastRepString: bool = true;
+/** Pre-decoded instructions keyed by machine address (cpu/decode-cache.ts, predecode.ts, fast-ops.ts). */
+export let optDecodeCache: bool = true;
 
 export function setOptCodePageCache(on: bool): void {
   optCodePageCache = on;
   invalidateFetchCache(); // drop the page already cached, so "off" takes effect at the next instruction
 }
 export function setOptFastRepString(on: bool): void { optFastRepString = on; }
+export function setOptDecodeCache(on: bool): void {
+  optDecodeCache = on;
+  invalidateDecodeCache(); // entries made before "off" must not survive to the next "on"
+}
 
 /**
  * Vendor behaviour where Intel and AMD differ. The reference CPU of the test vectors is the AMD EPYC

@@ -34,7 +34,7 @@ function setCfOf(cf: bool, ovf: bool): void {
  * Applies shift/rotate `op` to `a` (masked to size) by the already masked count c (non-zero);
  * records the flags and returns the result.
  */
-function shiftOp(op: u32, a: u64, c: u32, size: u32, commitFlags: bool): u64 {
+export function shiftOp(op: u32, a: u64, c: u32, size: u32, commitFlags: bool): u64 {
   const bits: u32 = size << 3;
   const m = maskOfSize(size);
   const sign: u64 = <u64>1 << (bits - 1);

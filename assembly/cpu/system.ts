@@ -26,7 +26,7 @@ import {
 } from '../platform';
 import { requestStop } from '../exit';
 import { tlbFlushAll, tlbInvalidatePage } from '../mmu/tlb';
-import { refreshMode, invalidateCodeCaches } from './interp';
+import { refreshMode, translationsChanged } from './interp';
 import { VERx, STORE_SYSSEG, LOAD_SYSSEG } from './segments';
 import { FEATURE_SMAP, FEATURE_RDTSCP } from './features';
 
@@ -303,14 +303,14 @@ export function MOV_CdRd(): void {
       if ((v >> 52) != 0) { raiseGP(0); return; }
       store<u64>(CPU_BASE + CPU_CR3, v);
       tlbFlushAll();
-      invalidateCodeCaches();
+      translationsChanged();
       return;
     case 4: {
       if ((v & ~CR4_WRITABLE) != 0) { raiseGP(0); return; }
       const old = getCr4();
       if ((getEfer() & EFER_LMA) != 0 && (v & CR4_PAE) == 0) { raiseGP(0); return; }
       setCr4(v);
-      if (((v ^ old) & (CR4_PAE | CR4_PGE | CR4_PSE)) != 0) { tlbFlushAll(); invalidateCodeCaches(); }
+      if (((v ^ old) & (CR4_PAE | CR4_PGE | CR4_PSE)) != 0) { tlbFlushAll(); translationsChanged(); }
       return;
     }
     case 8:
@@ -337,7 +337,7 @@ function writeCr0(v: u64): void {
     const lma = (v & CR0_PG) != 0 && (efer & EFER_LME) != 0;
     setEfer(lma ? efer | EFER_LMA : efer & ~EFER_LMA);
   }
-  if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) { tlbFlushAll(); invalidateCodeCaches(); }
+  if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) { tlbFlushAll(); translationsChanged(); }
   refreshMode();
 }
 
@@ -466,7 +466,7 @@ export function GRP7(): void {
       if (!cpl0()) return;
       const lin = (mode64 ? (eaSeg >= 4 ? segBase(eaSeg) : 0) : segBase(eaSeg)) + eaOffset();
       tlbInvalidatePage(mode64 ? lin : lin & 0xffffffff);
-      invalidateCodeCaches();
+      translationsChanged();
       return;
     }
     default: raiseUD(); return;

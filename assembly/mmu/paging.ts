@@ -18,6 +18,7 @@
 // PV64 twist (xen-pv-abi.md 4.1): Xen forces US on every present entry of a PV64 guest, so the
 // guest kernel (CPL 3) can reach its own pages; we apply it in the walk instead of rewriting entries.
 // Also simplified on purpose: PAE PDPTEs are read from memory on each walk (no PDPTE register cache).
+// Frames holding pre-decoded instructions never get TLB write rights (cpu/decode-cache.ts codeGuard).
 import {
   CPU_BASE, CPU_CR3, CNT_BASE, CNT_PAGE_WALKS, DOM_BASE, DOM_GUEST_TYPE, GUEST_PV64, GUEST_PV32,
 } from '../layout';
@@ -28,6 +29,7 @@ import {
   tlbInsert, RIGHT_READ_SUP, RIGHT_READ_USER, RIGHT_WRITE_SUP, RIGHT_WRITE_USER, RIGHT_EXEC_SUP, RIGHT_EXEC_USER,
 } from './tlb';
 import { xenWindow } from './xen-window';
+import { codeGuard } from '../cpu/decode-cache';
 
 export const PTE_P: u64 = 1 << 0;
 export const PTE_RW: u64 = 1 << 1;
@@ -77,7 +79,7 @@ export function walk(linear: u64, acc: u32, user: bool): u32 {
   if ((cr0 & CR0_PG) == 0) {
     const host = machineHost(linear & 0xffffffff);
     if (host == 0) { raisePageFault(linear, PFEC_RSVD | pfErr(acc, user, false)); return 0; }
-    tlbInsert(linear, host & ~0xfff, 0x3f, false);
+    tlbInsert(linear, host & ~0xfff, codeGuard(host & ~0xfff, acc, 0x3f), false);
     return host;
   }
   const efer = getEfer();
@@ -157,7 +159,7 @@ export function walk(linear: u64, acc: u32, user: bool): u32 {
   if (dirty && us && rw) rights |= RIGHT_WRITE_USER;
   if (!xd) rights |= RIGHT_EXEC_SUP;
   if (!xd && us) rights |= RIGHT_EXEC_USER;
-  tlbInsert(linear, hostPage, rights, pageSize != 0x1000);
+  tlbInsert(linear, hostPage, codeGuard(hostPage, acc, rights), pageSize != 0x1000);
   lastWalkLevels = <u32>levels;
   return hostPage + (<u32>linear & 0xfff);
 }
@@ -196,6 +198,6 @@ function walkLegacy(linear: u64, acc: u32, user: bool, cr0: u64): u32 {
   if (us) rights |= RIGHT_READ_USER | RIGHT_EXEC_USER;
   if (dirty && (rw || !wp)) rights |= RIGHT_WRITE_SUP;
   if (dirty && us && rw) rights |= RIGHT_WRITE_USER;
-  tlbInsert(linear, hostPage, rights, big);
+  tlbInsert(linear, hostPage, codeGuard(hostPage, acc, rights), big);
   return hostPage + (lin & 0xfff);
 }

@@ -7,6 +7,7 @@
 // hold one PGT_SEG_DESC reference while installed.
 import { DOM_BASE, DOM_GDT_MFNS, PV_GDT_FRAMES } from '../layout';
 import { totalFrames, frameHost } from '../mmu/machine';
+import { codeWritten } from '../cpu/decode-cache';
 import { tlbFlushAll } from '../mmu/tlb';
 import { isPv64 } from './domain';
 import { pvGet32, pvSet32 } from './vcpu';
@@ -132,6 +133,7 @@ export function doUpdateDescriptor(a1: u64, a2: u64, a3: u64, a4: u64): i64 {
     flushIfPending();
     return -EINVAL;
   }
+  codeWritten(mfn);
   store<u64>(frameHost(mfn) + (<u32>maddr & 0xff8), checkedDescriptor);
   putPageType(mfn);
   flushIfPending();

@@ -1,8 +1,8 @@
 // Grant tables, version 1 (xen-pv-abi.md 2.3 grant_table_op): a domU shares its pages by writing
 // 8-byte entries {u16 flags; u16 domid; u32 frame} into grant frames that Xen owns and the guest maps.
 // Grant frames are Xen-owned machine frames just above shared_info (MFN nr_pages + 1 + i).
-// This slice: setup_table, query_size, set_version (v1 only), get_version. Mapping grants for the
-// host's backends (map/unmap/copy) lands with the block and net backends.
+// This slice: setup_table, query_size, set_version (v1 only), get_version. The host's backends
+// ("dom0") map grants without a hypercall: workers/backends/grants.ts, with grant-host.ts.
 import { DOM_BASE, DOM_SHARED_INFO_MFN, DOM_DOMID, XEN_EXTRA_FRAMES, PAGE_SIZE } from '../layout';
 import { frameHost } from '../mmu/machine';
 import { guestRead16, guestRead32, guestRead64, guestWrite16, guestWrite32, guestWriteLong, guestFault } from './guest-mem';
@@ -22,6 +22,9 @@ export const MAX_GRANT_FRAMES: u32 = 8;
 let nrGrantFrames: u32 = 0;
 
 export function grantTableReset(): void { nrGrantFrames = 0; }
+
+/** Grant frames the guest has set up with setup_table (its table holds 512 v1 entries per frame). */
+export function grantFramesInUse(): u32 { return nrGrantFrames; }
 
 /** MFN of grant frame `i`. */
 export function grantFrameMfn(i: u32): u32 { return load<u32>(DOM_BASE + DOM_SHARED_INFO_MFN) + 1 + i; }

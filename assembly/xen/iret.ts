@@ -4,6 +4,7 @@
 //   PV32: from ESP upward: EAX, EIP, CS, EFLAGS, [ESP, SS when returning to ring 2/3]; ring 0 target
 //         crashes the domain; EFLAGS.VM is refused with #GP.
 // In both, the event mask := !RFLAGS.IF; RAX := the saved RAX. Never returns to the caller on success.
+// A data segment register that no longer loads sends the vCPU to the failsafe callback (failsafe.ts).
 import { getReg64, setReg64, setRip, RAX, RCX, RSP, CS, SS, FLAG_IF, FLAG_IOPL, FLAG_VM } from '../cpu/state';
 import { setFlags } from '../cpu/flags';
 import { refreshMode } from '../cpu/interp';
@@ -14,6 +15,7 @@ import { guestRead32, guestRead64, guestFault } from './guest-mem';
 import { xenLoadSegment } from './descriptors';
 import { vcpuInfoHost } from './evtchn';
 import { inGuestKernel, toggleGuestMode } from './vcpu';
+import { unloadableDataSegments, failsafeCallback } from './failsafe';
 import { EFAULT } from './errno';
 
 const R11: i32 = 11;
@@ -30,6 +32,7 @@ function iret64(): i64 {
   const flags = guestRead64(sp + 24), rip = guestRead64(sp + 32), cs = guestRead64(sp + 40);
   const rflags = guestRead64(sp + 48), rsp = guestRead64(sp + 56), ss = guestRead64(sp + 64);
   if (guestFault) return -EFAULT;
+  const badSegs = unloadableDataSegments(); // with the kernel's tables: the LDT is read through them
   const toUser = (cs & 3) == 3; // (bits 32..39 of the CS slot hold the event mask of a bounce frame)
   if (toUser && inGuestKernel() && !toggleGuestMode()) {
     crashDomain('iret to guest user mode at ' + hex(rip) + ' without a user page table (NEW_USER_BASEPTR)');
@@ -45,6 +48,7 @@ function iret64(): i64 {
   setFlags(<u64>((<u32>rflags & ~(FLAG_IOPL | FLAG_VM)) | FLAG_IF));
   store<u8>(vcpuInfoHost() + 1, (rflags & FLAG_IF) != 0 ? 0 : 1);
   if ((flags & VGCF_in_syscall) == 0) { setReg64(RCX, rcx); setReg64(R11, r11); }
+  if (badSegs != 0) failsafeCallback(badSegs);
   return <i64>rax;
 }
 
@@ -54,6 +58,7 @@ function iret32(): i64 {
   const eax = guestRead32(sp), eip = guestRead32(sp + 4), cs = guestRead32(sp + 8) & 0xffff, eflags = guestRead32(sp + 12);
   if (guestFault) return -EFAULT;
   if ((eflags & FLAG_VM) != 0) { raiseGP(0); return <i64>getReg64(RAX); }
+  const badSegs = unloadableDataSegments();
   const rpl = cs & 3;
   if (rpl == 0) { crashDomain('iret hypercall to ring 0 (cs ' + hex(<u64>cs) + ')'); return 0; }
   let esp = sp + 16, ss: u32 = 0;
@@ -72,5 +77,6 @@ function iret32(): i64 {
   setReg64(RSP, esp);
   setFlags(<u64>((eflags & ~(FLAG_IOPL | FLAG_VM)) | FLAG_IF));
   store<u8>(vcpuInfoHost() + 1, (eflags & FLAG_IF) != 0 ? 0 : 1);
+  if (badSegs != 0) failsafeCallback(badSegs);
   return <i64>eax;
 }

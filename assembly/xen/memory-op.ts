@@ -9,6 +9,7 @@ import {
   DOM_BASE, DOM_DOMID, DOM_SHARED_INFO_MFN, HOST_DOMID, M2P_BASE, PAGE_SIZE,
 } from '../layout';
 import { nrPages, totalFrames, frameHost } from '../mmu/machine';
+import { codeWritten } from '../cpu/decode-cache';
 import { isPv64 } from './domain';
 import { guestRead16, guestRead32, guestReadLong, guestWrite32, guestWrite64, guestWriteLong, guestFault, beginGuestAccess } from './guest-mem';
 import { ownsRam, frameCount, frameFlags, setFrameFlag, guestRangeOk, PGF_FREED } from './mm';
@@ -164,6 +165,7 @@ function takeFree(n: u64, limit: u64): i64 {
       for (let j: u64 = 0; j < n; j++) {
         const m = <u32>(start + j);
         setFrameFlag(m, PGF_FREED, false);
+        codeWritten(<u64>m);
         memory.fill(frameHost(<u64>m), 0, PAGE_SIZE); // never hand out stale contents
         setM2p(<u64>m, isPv64() ? <u64>0xffffffffffffffff : 0xffffffff);
       }

@@ -10,6 +10,7 @@ import {
   CPU_BASE, CPU_CR3, PV_KERNEL_CR3, CNT_BASE, CNT_PT_UPDATES, PAGE_SIZE,
 } from '../layout';
 import { nrPages, totalFrames, frameHost } from '../mmu/machine';
+import { codeWritten, codeWrittenHost } from '../cpu/decode-cache';
 import { tlbFlushAll } from '../mmu/tlb';
 import { setExitMessage, hex } from '../exit';
 import { pvSet64 } from './vcpu';
@@ -176,6 +177,7 @@ export function getPageType(mfn: u64, type: u32, paeXenL2: bool): i64 {
   setType(m, type);
   setFlags(m, (flags & PGF_FREED) | paeFlag);
   setCount(m, 1);
+  codeWritten(mfn); // validation may rewrite the frame (Xen slots, descriptor DPLs)
   let rc: i64 = 0;
   switch (type) {
     case PGT_L1: rc = validateL1(m); break;
@@ -543,6 +545,7 @@ export function modEntry(table: u32, level: u32, slot: u32, nval: u64, preserveA
 }
 
 function writeEntry(host: u32, old: u64, nval: u64, preserveAD: bool): void {
+  codeWrittenHost(host);
   store<u64>(host, preserveAD ? nval | (old & (PTE_A | PTE_D)) : nval);
 }
 

@@ -8,6 +8,7 @@
 // Invariant: a failed request changes nothing; no fault is left pending.
 import { DOM_BASE, DOM_DOMID, M2P_BASE, HOST_DOMID } from '../layout';
 import { frameHost } from '../mmu/machine';
+import { codeWritten } from '../cpu/decode-cache';
 import { isPv64 } from './domain';
 import { guestRead32, guestRead64, guestWrite32, guestFault, beginGuestAccess } from './guest-mem';
 import {
@@ -104,6 +105,7 @@ export function normalUpdate(ma: u64, val: u64, preserveAD: bool, io: bool): i64
   }
   // Not a page table in use: an ordinary checked write (the frame must be able to be writable).
   if (getPageType(mfn, PGT_WRITABLE, false) != 0) return -EINVAL;
+  codeWritten(mfn);
   store<u64>(frameHost(mfn) + slot * 8, val);
   putPageType(mfn);
   return 0;

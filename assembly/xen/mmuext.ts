@@ -8,6 +8,7 @@ import {
   DOM_BASE, DOM_DOMID, HOST_DOMID, PV_KERNEL_CR3, PV_USER_CR3, PV_LDT_BASE, PV_LDT_ENTS, PAGE_SIZE,
 } from '../layout';
 import { frameHost } from '../mmu/machine';
+import { codeWritten } from '../cpu/decode-cache';
 import { tlbFlushAll, tlbInvalidatePage } from '../mmu/tlb';
 import { isPv64 } from './domain';
 import { pvGet64, pvSet64, pvGet32, pvSet32, inGuestKernel, loadCr3 } from './vcpu';
@@ -169,6 +170,7 @@ function setLdt(va: u64, ents: u32): i64 {
 /** CLEAR_PAGE: the frame must be the domain's and able to be writable (not a table in use). */
 function clearPage(mfn: u64): i64 {
   if (!ownsFrame(mfn) || getPageType(mfn, PGT_WRITABLE, false) != 0) return -EINVAL;
+  codeWritten(mfn);
   memory.fill(frameHost(mfn), 0, PAGE_SIZE);
   putPageType(mfn);
   return 0;
@@ -178,6 +180,7 @@ function clearPage(mfn: u64): i64 {
 function copyPage(dst: u64, src: u64): i64 {
   if (!ownsFrame(src)) return -EINVAL;
   if (!ownsFrame(dst) || getPageType(dst, PGT_WRITABLE, false) != 0) return -EINVAL;
+  codeWritten(dst);
   memory.copy(frameHost(dst), frameHost(src), PAGE_SIZE);
   putPageType(dst);
   return 0;

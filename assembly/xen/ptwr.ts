@@ -18,6 +18,7 @@ import { faulted, clearFault, PFEC_P, PFEC_W, PFEC_RSVD, PFEC_I } from '../cpu/f
 import { setCC, setFlagBits, CC_SUB, CC_LOGIC, maskOfSize } from '../cpu/flags';
 import { read8As } from '../mmu/access';
 import { totalFrames, frameHost } from '../mmu/machine';
+import { codeWrittenHost } from '../cpu/decode-cache';
 import { inGuestKernel } from './vcpu';
 import {
   findL1e, isL1InUse, pteMfn, getL1eRef, putL1eRef, adjustL1, requestFlush, flushIfPending, resetFailure,
@@ -323,6 +324,7 @@ function update(addr: u64, size: u32, val: u64, isCmpxchg: bool, old: u64): i32 
       return UPDATE_CMPXCHG_FAILED;
     }
   }
+  codeWrittenHost(host);
   store<u64>(host, nl1e);
   putL1eRef(full);
   if ((full & PTE_P) != 0 && full != nl1e) requestFlush();

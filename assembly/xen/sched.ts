@@ -1,4 +1,5 @@
-// sched_op and sched_op_compat (xen-pv-abi.md 2.3): yield, block, poll, shutdown and its variants.
+// sched_op and sched_op_compat (xen-pv-abi.md 2.3): yield, block, poll, shutdown and its variants,
+// and the domain watchdog (xen/watchdog.ts); remote_shutdown and pin_override are privileged.
 // One vCPU for now: yield ends the slice so the host can serve the rings; block clears the event
 // mask and sleeps until an event is pending (returning at once if one already is).
 import { DOM_BASE, DOM_VCPU, PV_BLOCKED, EXIT_YIELD, EXIT_BLOCKED } from '../layout';
@@ -11,6 +12,7 @@ import { runstateChange, RUNSTATE_blocked } from './vcpu-op';
 import { guestRead64 } from './guest-mem';
 import { isPv64 } from './domain';
 import { setSingleshot } from './timer';
+import { doWatchdog } from './watchdog';
 import { EFAULT, EINVAL, ENOSYS, EPERM } from './errno';
 
 export const SCHEDOP_yield: u32 = 0;
@@ -20,6 +22,7 @@ export const SCHEDOP_poll: u32 = 3;
 export const SCHEDOP_remote_shutdown: u32 = 4;
 export const SCHEDOP_shutdown_code: u32 = 5;
 export const SCHEDOP_watchdog: u32 = 6;
+export const SCHEDOP_pin_override: u32 = 7;
 
 let shutdownCode: i32 = -1;
 /** PV_BLOCKED values: sched_op block, and sched_op poll (its timeout wakes it even without VIRQ_TIMER). */
@@ -80,8 +83,15 @@ export function doSchedOp(cmd: u64, arg: u64): i64 {
       return 0;
     }
     case SCHEDOP_poll: return poll(arg);
+    case SCHEDOP_watchdog: {
+      const id = guestRead32(arg);
+      const timeout = guestRead32(arg + 4);
+      if (guestFault) return -EFAULT;
+      return doWatchdog(id, timeout);
+    }
     case SCHEDOP_remote_shutdown: return -EPERM; // privileged
-    default: return -ENOSYS; // watchdog
+    case SCHEDOP_pin_override: return -EPERM; // the hardware domain only
+    default: return -ENOSYS;
   }
 }
 

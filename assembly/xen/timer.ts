@@ -2,10 +2,12 @@
 // vCPU (shared by set_timer_op and VCPUOP_set_singleshot_timer) and one periodic timer (Xen arms a
 // 10 ms one at boot; Linux stops it). Both raise VIRQ_TIMER when due. Checked at slice boundaries,
 // after hypercalls, and when the vCPU blocks (deterministic time then jumps to the next deadline).
+// The domain watchdogs (xen/watchdog.ts) are checked here too: their expiry ends the domain.
 import { PV_TIMER_DEADLINE, PV_TIMER_PERIOD, PV_TIMER_NEXT_PERIODIC } from '../layout';
 import { systemTimeNs } from './time';
 import { sendVirq, virqPort, VIRQ_TIMER } from './evtchn';
 import { pvGet64, pvSet64 } from './vcpu';
+import { watchdogReset, watchdogNextDeadline, checkWatchdogs } from './watchdog';
 
 export const DEFAULT_PERIOD_NS: u64 = 10_000_000;
 export const MIN_PERIOD_NS: u64 = 1_000_000;
@@ -16,6 +18,7 @@ export function timerReset(): void {
   pvSet64(PV_TIMER_DEADLINE, 0);
   pvSet64(PV_TIMER_PERIOD, DEFAULT_PERIOD_NS);
   pvSet64(PV_TIMER_NEXT_PERIODIC, DEFAULT_PERIOD_NS);
+  watchdogReset();
 }
 
 export function setSingleshot(deadline: u64): void {
@@ -32,12 +35,18 @@ export function setPeriodic(period: u64): void {
 }
 
 /**
- * The earliest deadline that can wake the vCPU, in ns of system time, or 0 when none can: the
- * singleshot (a timer tick or a poll timeout), and the periodic timer while VIRQ_TIMER is bound.
+ * The earliest deadline that can wake the vCPU or end the domain, in ns of system time, or 0 when
+ * none can: the singleshot (a timer tick or a poll timeout), the periodic timer while VIRQ_TIMER is
+ * bound, and an armed watchdog.
  */
 export function nextDeadline(): u64 {
-  const a = pvGet64(PV_TIMER_DEADLINE);
-  const b = pvGet64(PV_TIMER_PERIOD) != 0 && virqPort(VIRQ_TIMER) != 0 ? pvGet64(PV_TIMER_NEXT_PERIODIC) : 0;
+  return earliest(earliest(pvGet64(PV_TIMER_DEADLINE),
+    pvGet64(PV_TIMER_PERIOD) != 0 && virqPort(VIRQ_TIMER) != 0 ? pvGet64(PV_TIMER_NEXT_PERIODIC) : 0),
+    watchdogNextDeadline());
+}
+
+/** The earlier of two deadlines, 0 meaning none. */
+@inline function earliest(a: u64, b: u64): u64 {
   if (a == 0) return b;
   if (b == 0) return a;
   return a < b ? a : b;
@@ -47,8 +56,9 @@ export function nextDeadline(): u64 {
 let singleshotExpired: bool = false;
 export function takeSingleshotExpired(): bool { const e = singleshotExpired; singleshotExpired = false; return e; }
 
-/** Fires whatever is due; true when VIRQ_TIMER was raised. */
+/** Fires whatever is due; true when VIRQ_TIMER was raised. An expired watchdog shuts the domain down. */
 export function checkTimers(): bool {
+  if (checkWatchdogs()) return false;
   const now = systemTimeNs();
   let fired = false;
   const d = pvGet64(PV_TIMER_DEADLINE);

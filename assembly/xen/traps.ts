@@ -77,16 +77,34 @@ export function doSetTrapTable(table: u64): i64 {
   return 0;
 }
 
+// Kinds of delivery, for crash messages only.
+const KIND_EXCEPTION: u32 = 0;
+const KIND_INT_N: u32 = 1;
+
+/**
+ * What a delivery was, in words, for crash messages. Strings are built only here, when the domain
+ * crashes: the core's allocator never frees, so delivery paths must not allocate (a long-running
+ * guest would otherwise grow the heap into the vCPU state).
+ */
+function describe(vec: u32, errorCode: i64, cr2: u64, kind: u32, note: string): string {
+  let what = kind == KIND_INT_N ? 'int $' + hex(<u64>vec) : vectorName(vec);
+  if (errorCode >= 0) what += ' (error code ' + hex(<u64>errorCode) + ')';
+  if (vec == VEC_PF && kind == KIND_EXCEPTION) what += ' at address ' + hex(cr2);
+  return what + note;
+}
+
 /** Bounces `vec` to the guest's trap-table handler; false (domain crashed) if there is none. */
-function deliverTrap(vec: u32, errorCode: i64, returnRip: u64, what: string): bool {
+function deliverTrap(vec: u32, errorCode: i64, returnRip: u64, cr2: u64, kind: u32, note: string = ''): bool {
   const address = trapAddress(vec);
   if (address == 0) {
-    crashDomain('unhandled ' + what + ' at rip ' + hex(getRip()) + ' in ' + modeName() +
+    crashDomain('unhandled ' + describe(vec, errorCode, cr2, kind, note) + ' at rip ' + hex(getRip()) + ' in ' + modeName() +
       ': no guest trap handler is registered for it (set_trap_table)');
     return false;
   }
   const t = trapEntry(vec);
   traceEvent(TRACE_KIND_EXCEPTION, getRip(), vec);
+  // bounce() names the delivery only if it crashes; a static string costs nothing.
+  const what = kind == KIND_EXCEPTION && vec < <u32>VECTOR_NAMES.length ? VECTOR_NAMES[vec] : 'a software interrupt';
   const ok = bounce(<u32>load<u16>(t, 2), address, errorCode, returnRip, (load<u8>(t) & TI_FLAG_MASK_EVENTS) != 0, false, what);
   if (ok) checkEvents();
   return ok;
@@ -106,10 +124,7 @@ export function deliverPendingFault(): void {
   clearFault();
   if (emulateFault(vec, err, cr2)) { checkEvents(); return; }
   countException(vec);
-  let what = vectorName(vec);
-  if (hasErr) what += ' (error code ' + hex(<u64>err) + ')';
   if (vec == VEC_PF) {
-    what += ' at address ' + hex(cr2);
     // The guest reads CR2 from vcpu_info.arch.cr2; PV64's U bit tells guest user from guest kernel.
     const vi = vcpuInfoHost();
     if (isPv64()) {
@@ -117,7 +132,7 @@ export function deliverPendingFault(): void {
       err = inGuestKernel() ? err & ~PFEC_U : err | PFEC_U;
     } else store<u32>(vi + 8, <u32>cr2);
   }
-  deliverTrap(vec, hasErr ? <i64>err : NO_ERROR_CODE, getRip(), what);
+  deliverTrap(vec, hasErr ? <i64>err : NO_ERROR_CODE, getRip(), cr2, KIND_EXCEPTION);
 }
 
 export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
@@ -129,15 +144,15 @@ export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
     return;
   }
   // INT3, INTO and INT1 go through DPL-3 gates of Xen's IDT straight to the guest's handlers.
-  if (kind == SOFTINT_INT3) { countException(VEC_BP); deliverTrap(VEC_BP, NO_ERROR_CODE, nextRip, '#BP'); return; }
-  if (kind == SOFTINT_INTO) { countException(VEC_OF); deliverTrap(VEC_OF, NO_ERROR_CODE, nextRip, '#OF'); return; }
-  if (kind == SOFTINT_INT1) { countException(VEC_DB); deliverTrap(VEC_DB, NO_ERROR_CODE, nextRip, '#DB'); return; }
+  if (kind == SOFTINT_INT3) { countException(VEC_BP); deliverTrap(VEC_BP, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); return; }
+  if (kind == SOFTINT_INTO) { countException(VEC_OF); deliverTrap(VEC_OF, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); return; }
+  if (kind == SOFTINT_INT1) { countException(VEC_DB); deliverTrap(VEC_DB, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); return; }
   // INT n: allowed when the trap-table entry's DPL admits the caller (kernel counts as 1), else #GP.
   const t = trapEntry(vector);
   const dpl = load<u8>(t) & TI_FLAG_DPL_MASK;
   const callerLevel: u32 = inGuestKernel() ? 1 : 3;
   if (trapAddress(vector) != 0 && dpl >= callerLevel) {
-    deliverTrap(vector, NO_ERROR_CODE, nextRip, 'int $' + hex(<u64>vector));
+    deliverTrap(vector, NO_ERROR_CODE, nextRip, 0, KIND_INT_N);
     return;
   }
   raiseGP((vector << 3) | 2);
@@ -161,7 +176,7 @@ export function syscallInstruction(nextRip: u64): void {
     // No syscall callback: Xen delivers #UD at the instruction.
     setRip(nextRip - 2);
     countException(VEC_UD);
-    deliverTrap(VEC_UD, NO_ERROR_CODE, nextRip - 2, '#UD (syscall without a registered syscall callback)');
+    deliverTrap(VEC_UD, NO_ERROR_CODE, nextRip - 2, 0, KIND_EXCEPTION, ' (syscall without a registered syscall callback)');
     return;
   }
   if (bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(type), true, 'syscall')) checkEvents();
@@ -171,7 +186,7 @@ export function sysenterInstruction(nextRip: u64): void {
   const ip = pvGet64(PV_SYSENTER_IP);
   if (!isPv64() || ip == 0) {
     countException(VEC_GP);
-    deliverTrap(VEC_GP, 0, getRip(), '#GP (sysenter without a registered sysenter callback)');
+    deliverTrap(VEC_GP, 0, getRip(), 0, KIND_EXCEPTION, ' (sysenter without a registered sysenter callback)');
     return;
   }
   if (bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(CALLBACKTYPE_sysenter), true, 'sysenter')) checkEvents();

@@ -5,6 +5,7 @@ import {
   DOM_BASE, DOM_VCPU, PV_VCPU_INFO_MA, PV_RUNSTATE_VA, PV_BLOCKED, DOM_SHARED_INFO_MFN,
 } from '../layout';
 import { frameHost, machineHost, isRamFrame } from '../mmu/machine';
+import { codeWritten } from '../cpu/decode-cache';
 import { guestRead32, guestRead64, guestWrite32, guestWrite64, guestWriteLong, guestProbeWrite, guestFault } from './guest-mem';
 import { isPv64 } from './domain';
 import { vcpuInfoHost } from './evtchn';
@@ -125,6 +126,7 @@ export function doVcpuOp(cmd: u64, vcpuid: u64, arg: u64): i64 {
       const oldHost = vcpuInfoHost();
       const ma = (mfn << 12) + offset;
       const newHost = machineHost(ma);
+      codeWritten(mfn); // from now on Xen writes this frame at every event: it is never cached
       memory.copy(newHost, oldHost, 64);
       pvSet64(PV_VCPU_INFO_MA, ma);
       // Xen forces a scan: every selector bit set and an upcall pending.

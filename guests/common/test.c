@@ -43,20 +43,25 @@ int check_rc(long got, long want, const char *what)
 
 unsigned int test_failures(void) { return failures; }
 
-static __attribute__((noreturn)) void finish(int ok, const char *reason)
+static __attribute__((noreturn)) void finish(int ok, const char *reason, unsigned int shutdown)
 {
     if (ok)
         printf("Test result: SUCCESS\n");
     else
         printf("Test result: FAILURE: %s\n", reason);
     console_flush(1000);     /* let the backend take the result line before the domain goes */
-    xen_shutdown(ok ? SHUTDOWN_poweroff : SHUTDOWN_crash);
+    xen_shutdown(ok ? shutdown : SHUTDOWN_crash);
 }
 
 void test_finish(void)
 {
+    test_finish_shutdown(SHUTDOWN_poweroff);
+}
+
+void test_finish_shutdown(unsigned int reason)
+{
     printf("%u checks, %u failed\n", checks, failures);
-    finish(failures == 0, first_failure);
+    finish(failures == 0, first_failure, reason);
 }
 
 void test_abort(const char *fmt, ...)
@@ -67,7 +72,7 @@ void test_abort(const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     printf("%u checks, %u failed; aborted\n", checks, failures);
-    finish(0, msg);
+    finish(0, msg, SHUTDOWN_crash);
 }
 
 uint32_t u64_divmod(uint64_t *n, uint32_t d)

@@ -21,6 +21,8 @@ int check_rc(long got, long want, const char *what);
 
 /* Ends the run: the result line, console flush, shutdown. */
 __attribute__((noreturn)) void test_finish(void);
+/* The same, but a successful run shuts down with `reason` (SHUTDOWN_reboot, ...), not poweroff. */
+__attribute__((noreturn)) void test_finish_shutdown(unsigned int reason);
 
 /* Ends the run at once with FAILURE: <message> (unexpected trap, broken prerequisite). */
 __attribute__((noreturn, format(printf, 1, 2))) void test_abort(const char *fmt, ...);

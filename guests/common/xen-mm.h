@@ -40,6 +40,7 @@ typedef uint64_t pte_t;                         /* 8-byte entries in both ABIs (
 #define MMUEXT_INVLPG_LOCAL       7
 #define MMUEXT_TLB_FLUSH_ALL      10
 #define MMUEXT_INVLPG_ALL         11
+#define MMUEXT_SET_LDT            13    /* arg1 linear_addr (page aligned), arg2 nr_ents */
 #define MMUEXT_NEW_USER_BASEPTR   15
 
 typedef struct mmuext_op {    /* 24 B PV64 (arg1 @8, arg2 @16), 12 B PV32 (arg1 @4, arg2 @8) */

@@ -7,6 +7,9 @@
  * trap: vector, saved IP (fault: the instruction, trap: the next one), error code, CR2, saved CS
  * (guest-kernel RPL: 0 on PV64, 1 on PV32) and SS/SP, saved upcall mask and IF = !mask, the mask
  * inside the handler and after the iret, and (PV64) the RCX/R11 words of the bounce frame.
+ * Last, the failsafe callback (§3.5): %ds holds an LDT selector, the LDT goes away
+ * (MMUEXT_SET_LDT with 0 entries), and the iret hypercall that ends the next trap cannot reload
+ * %ds: Xen nulls it and enters the failsafe callback with the old DS/ES/FS/GS in the frame.
  */
 #include "console.h"
 #include "evtchn.h"
@@ -174,6 +177,176 @@ static void run(const struct expect *e, void (*site)(void), unsigned int mask)
     verify(e, mask, after);
 }
 
+/* ---- the failsafe callback ----------------------------------------------------------------- */
+#define PAGE_ALIGNED __attribute__((aligned(PAGE_SIZE)))
+static uint64_t ldt_page[PAGE_SIZE / 8] PAGE_ALIGNED;
+#define LDT_FLAT_DATA  0x00cff3000000ffffULL   /* 4 GiB data, base 0, DPL 3, writable, accessed */
+#define LDT_DS_SEL     0x7u                    /* LDT entry 0 (TI = 1), RPL 3 */
+
+/* The frame Xen builds for the failsafe callback, lowest address first. */
+#if defined(__x86_64__)
+struct failsafe_frame {
+    uint64_t cx, r11, ds, es, fs, gs;
+    uint64_t ip, cs, flags, sp, ss;
+};
+#else
+struct failsafe_frame {
+    uint32_t ds, es, fs, gs;
+    uint32_t ip, cs, flags;            /* sp, ss follow only for a return to ring 3 */
+};
+#endif
+
+static struct failsafe_frame failsafe_seen;
+static unsigned long failsafe_at;          /* address of the frame */
+static unsigned int failsafe_ds_now;       /* %ds as the callback found it */
+static unsigned int failsafe_mask;         /* evtchn_upcall_mask inside the callback */
+static unsigned int failsafe_calls;
+
+void failsafe_record(struct failsafe_frame *f, unsigned long ds_now);
+void failsafe_record(struct failsafe_frame *f, unsigned long ds_now)
+{
+    failsafe_seen = *f;
+    failsafe_at = (unsigned long)f;
+    failsafe_ds_now = (unsigned int)ds_now;
+    failsafe_mask = xen_vcpu->evtchn_upcall_mask;
+    failsafe_calls++;
+}
+
+/* The callback: record the frame, drop the four selector words and retry the return with the
+ * iret hypercall, as Linux does for a bad segment (the bad register stays null). PV32 first makes
+ * %ds usable again (from %ss) to reach memory. */
+extern char failsafe_stub[];
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl failsafe_stub\n"
+        "failsafe_stub:\n\t"
+        "pushq %rax\n\tpushq %rdx\n\tpushq %rsi\n\tpushq %rdi\n\t"
+        "pushq %r8\n\tpushq %r9\n\tpushq %r10\n\t"
+        "leaq 56(%rsp), %rdi\n\t"          /* the frame: its RCX word */
+        "xorl %esi, %esi\n\t"
+        "movw %ds, %si\n\t"
+        "cld\n\t"
+        "call failsafe_record\n\t"
+        "popq %r10\n\tpopq %r9\n\tpopq %r8\n\tpopq %rdi\n\t"
+        "popq %rsi\n\tpopq %rdx\n\tpopq %rax\n\t"
+        "popq %rcx\n\tpopq %r11\n\t"
+        "addq $32, %rsp\n\t"               /* DS, ES, FS, GS */
+        "pushq $0\n\t"                     /* iret flags: restore RCX and R11 */
+        "jmp hypercall_page + 23 * 32\n");
+#else
+__asm__(".text\n"
+        ".globl failsafe_stub\n"
+        "failsafe_stub:\n\t"
+        "pushl %eax\n\tpushl %ecx\n\tpushl %edx\n\t"
+        "xorl %eax, %eax\n\t"
+        "movw %ds, %ax\n\t"
+        "movw %ss, %cx\n\t"
+        "movw %cx, %ds\n\t"
+        "leal 12(%esp), %ecx\n\t"          /* the frame: its DS word */
+        "pushl %eax\n\tpushl %ecx\n\t"
+        "cld\n\t"
+        "call failsafe_record\n\t"
+        "addl $8, %esp\n\t"
+        "popl %edx\n\tpopl %ecx\n\tpopl %eax\n\t"
+        "addl $16, %esp\n\t"               /* DS, ES, FS, GS */
+        "jmp hypercall_page + 23 * 32\n");
+#endif
+
+static inline unsigned int read_sel_ds(void) { unsigned int v = 0; __asm__ volatile ("movw %%ds, %w0" : "+r"(v)); return v; }
+static inline unsigned int read_sel_es(void) { unsigned int v = 0; __asm__ volatile ("movw %%es, %w0" : "+r"(v)); return v; }
+static inline unsigned int read_sel_fs(void) { unsigned int v = 0; __asm__ volatile ("movw %%fs, %w0" : "+r"(v)); return v; }
+static inline unsigned int read_sel_gs(void) { unsigned int v = 0; __asm__ volatile ("movw %%gs, %w0" : "+r"(v)); return v; }
+static inline void load_ds(unsigned int sel) { __asm__ volatile ("movw %w0, %%ds" : : "r"(sel) : "memory"); }
+
+static long register_failsafe(void)
+{
+    struct callback_register cb;
+    memset(&cb, 0, sizeof cb);
+    cb.type = CALLBACKTYPE_failsafe;
+    cb.flags = CALLBACKF_mask_events;
+#if defined(__x86_64__)
+    cb.address = (unsigned long)failsafe_stub;
+#else
+    cb.cs = GUEST_KERNEL_CS;
+    cb.eip = (unsigned long)failsafe_stub;
+#endif
+    return HYPERVISOR_callback_op(CALLBACKOP_register, &cb);
+}
+
+static void test_failsafe(void)
+{
+    printf("failsafe callback:\n");
+    check_rc(register_failsafe(), 0, "callback_op(register, failsafe, mask events)");
+    ldt_page[0] = LDT_FLAT_DATA;
+    check_rc(mm_set_readonly(ldt_page), 0, "LDT page mapped read-only");
+    check_rc(mm_mmuext(MMUEXT_SET_LDT, (unsigned long)ldt_page, 1), 0,
+             "MMUEXT_SET_LDT (1 entry: flat data, DPL 3)");
+    unsigned int old_ds = read_sel_ds(), es = read_sel_es(), fs = read_sel_fs(), gs = read_sel_gs();
+
+    /* With the LDT in place the selector reloads: a trap returns normally. */
+    xen_vcpu->evtchn_upcall_mask = 0;
+    barrier();
+    load_ds(LDT_DS_SEL);
+    traps_seen = 0;
+    site_int3();
+    unsigned int ds_after = read_sel_ds();
+    load_ds(old_ds);
+    xen_vcpu->evtchn_upcall_mask = 1;
+    check(traps_seen == 1 && failsafe_calls == 0 && ds_after == LDT_DS_SEL,
+          "%%ds = 0x%x (LDT) survives int3 + iret while the LDT exists (failsafe calls: %u)",
+          ds_after, failsafe_calls);
+
+    /* Drop the LDT under the loaded selector: the iret after the next trap cannot reload %ds. */
+    xen_vcpu->evtchn_upcall_mask = 0;
+    barrier();
+    load_ds(LDT_DS_SEL);
+    long rc = mm_mmuext(MMUEXT_SET_LDT, 0, 0);
+    traps_seen = 0;
+    site_int3();
+    ds_after = read_sel_ds();
+    load_ds(old_ds);
+    unsigned int mask_after = xen_vcpu->evtchn_upcall_mask;
+    xen_vcpu->evtchn_upcall_mask = 1;
+    check_rc(rc, 0, "MMUEXT_SET_LDT (0 entries) with %ds still holding an LDT selector");
+    if (!check(traps_seen == 1 && failsafe_calls == 1,
+               "int3 handled once (%u), then the failsafe callback ran once (%u)", traps_seen,
+               failsafe_calls))
+        return;
+    const struct failsafe_frame *f = &failsafe_seen;
+    check(f->ds == LDT_DS_SEL && f->es == es && f->fs == fs && f->gs == gs,
+          "frame ds/es/fs/gs 0x%lx/0x%lx/0x%lx/0x%lx = the selectors Xen tried to load",
+          (unsigned long)f->ds, (unsigned long)f->es, (unsigned long)f->fs, (unsigned long)f->gs);
+    check(failsafe_ds_now == 0, "%%ds in the callback is 0x%x (Xen loaded a null selector)",
+          failsafe_ds_now);
+    check(f->ip == site_end, "frame ip 0x%lx = where the iret was returning to (0x%lx)",
+          (unsigned long)f->ip, site_end);
+    check((f->cs & 0xffff) == KERNEL_FRAME_CS, "frame cs 0x%x (want 0x%x, guest kernel)",
+          (unsigned int)(f->cs & 0xffff), KERNEL_FRAME_CS);
+#if defined(__x86_64__)
+    unsigned int saved_mask = (unsigned int)(f->cs >> 32) & 0xff;
+    check(f->sp == site_sp && f->ss == FLAT_KERNEL_SS_X86_64,
+          "frame ss:rsp 0x%lx:0x%lx = the context returned to", (unsigned long)f->ss,
+          (unsigned long)f->sp);
+    check(failsafe_at == (site_sp & ~15UL) - sizeof *f,
+          "frame at 0x%lx: 11 words below interrupted rsp & ~15", failsafe_at);
+#else
+    unsigned int saved_mask = (unsigned int)(f->cs >> 16) & 0xff;
+    check(failsafe_at + sizeof *f == site_sp, "ring-1 frame ends at 0x%lx = the interrupted esp",
+          (unsigned long)(failsafe_at + sizeof *f));
+#endif
+    check(saved_mask == 0 && (f->flags & EFLAGS_IF), "frame: saved upcall mask %u, IF set",
+          saved_mask);
+    check(failsafe_mask == 1, "upcall mask in the callback %u (registered with mask events)",
+          failsafe_mask);
+    check(mask_after == 0, "upcall mask after the retried iret %u (want 0)", mask_after);
+#if defined(__x86_64__)
+    check(ds_after == 0, "%%ds after the retried iret 0x%x (stays null)", ds_after);
+#else
+    check(ds_after == FLAT_RING1_DS_X86_32, "%%ds after the retried iret 0x%x (the callback's)",
+          ds_after);
+#endif
+}
+
 void guest_main(start_info_t *si)
 {
     console_init(si);
@@ -247,5 +420,6 @@ void guest_main(start_info_t *si)
     run(&i80m, site_int80, 0);
     check(evtchn_upcalls == 0, "no event upcall happened (%lu)", (unsigned long)evtchn_upcalls);
 
+    test_failsafe();
     test_finish();
 }

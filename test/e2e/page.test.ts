@@ -1,7 +1,9 @@
 // The page in a real browser: the production build served by `vite preview` with COOP/COEP, opened
 // in Debian's Chromium. The default demo guest must boot by itself, print its banner in the xterm.js
-// terminal, count instructions and hypercalls in the counters panel, and power off; the picker and
-// Reset must boot guests again; nothing may log an error. Leaves docs/screenshot.png (1280x800).
+// terminal, count instructions and hypercalls in the counters panel, list every hypercall with its
+// status and live count, and power off; the picker and Reset must boot guests again; Shut down and
+// Reboot must reach a guest that watches xenstore control/shutdown, and the page must say so when a
+// guest does not; nothing may log an error. Leaves docs/screenshot.png (1280x800).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +20,10 @@ interface Hook {
   state: string;
   stateLabel: string;
   guest?: string;
-  stats?: { instructions: number; hypercalls_total: number };
+  stats?: { instructions: number; hypercalls_total: number; shutdown_control?: { watched: boolean; features: string[] } };
   error?: string;
+  controlNote?: string;
+  reboots: number;
   exit?: { state: string; reason?: string; message?: string };
   crossOriginIsolated: boolean;
 }
@@ -114,6 +118,31 @@ describe.runIf(chrome !== undefined)('the page in Chromium', { timeout: BOOT_TIM
     await page.screenshot({ path: `${ROOT}/docs/screenshot.png` });
   });
 
+  it('lists every hypercall with its status for the guest type and its live count', async () => {
+    await page.locator('#tab-hypercalls').click();
+    expect(await page.locator('#panel-hypercalls').isVisible()).toBe(true);
+    const row = (nr: number) => page.locator(`table[data-table="hypercall-table"] tr[data-nr="${nr}"]`);
+    const cell = (nr: number, col: string) => row(nr).locator(`td[data-col="${col}"]`).innerText();
+    expect(await page.locator('table[data-table="hypercall-table"] tbody tr').count()).toBeGreaterThanOrEqual(44);
+    expect(await cell(17, 'name')).toBe('xen_version');
+    expect(await cell(17, 'status')).toBe('implemented');
+    expect(Number((await cell(17, 'count')).replace(/,/g, ''))).toBeGreaterThan(0);
+    expect(await cell(37, 'name')).toBe('kexec_op');
+    expect(await cell(37, 'status')).toBe('-ENOSYS');
+    expect(await cell(37, 'count')).toBe('–');
+    expect(await row(20).getAttribute('title')).toContain('setup_table'); // the note is the tooltip
+    expect(await page.locator('.hc-summary').innerText()).toMatch(/^pv32: \d+ implemented, \d+ partial, \d+ -ENOSYS; \d+ called$/);
+    // Sorting by calls puts the most called first; by number restores the table order.
+    await page.locator('.hc-sort', { hasText: 'calls' }).click();
+    const counts = await page.locator('table[data-table="hypercall-table"] tbody td[data-col="count"]').allInnerTexts();
+    const n = counts.map((c) => (c === '–' ? 0 : Number(c.replace(/,/g, ''))));
+    expect(n).toEqual([...n].sort((a, b) => b - a));
+    await page.locator('.hc-sort', { hasText: '#' }).click();
+    expect(await page.locator('table[data-table="hypercall-table"] tbody tr').first().getAttribute('data-nr')).toBe('0');
+    await page.locator('#tab-counters').click();
+    expect(await page.locator('#panel-hypercalls').isHidden()).toBe(true);
+  });
+
   it('disables Pause and Resume once the domain has shut down', async () => {
     expect(await page.locator('#btn-pause').isDisabled()).toBe(true);
     expect(await page.locator('#btn-resume').isDisabled()).toBe(true);
@@ -141,6 +170,35 @@ describe.runIf(chrome !== undefined)('the page in Chromium', { timeout: BOOT_TIM
     const h = await waitForHook('test-traps-pv32 to finish', (x) => x.guest === 'test-traps-pv32' && x.state !== 'booting' && x.state !== 'running');
     expect(h.console).toContain('Test result: SUCCESS');
     expect(h.stateLabel).toBe('shutdown (poweroff)');
+  });
+
+  it('reboots and then powers off a guest that watches control/shutdown, from the Reboot and Shut down buttons', async () => {
+    const WAITING = 'waiting for a shutdown request';
+    await page.locator('#guest').selectOption('test-shutdown-pv32');
+    await waitForHook('test-shutdown to watch control/shutdown',
+      (x) => x.guest === 'test-shutdown-pv32' && x.console.includes(WAITING) && x.stats?.shutdown_control?.watched === true);
+    await expect.poll(() => page.locator('#btn-reboot').isEnabled(), { timeout: 5000 }).toBe(true);
+    await page.locator('#btn-reboot').click();
+    const rebooted = await waitForHook('the reboot', (x) => x.reboots === 1 && x.console.split(WAITING).length === 3 && x.stats?.shutdown_control?.watched === true);
+    expect(rebooted.console.split('xenwasm test shutdown (pv32)').length - 1).toBe(2); // booted again, console kept
+    expect(rebooted.state).toBe('running');
+    await expect.poll(() => page.locator('#btn-shutdown').isEnabled(), { timeout: 5000 }).toBe(true);
+    await page.locator('#btn-shutdown').click();
+    const h = await waitForHook('the poweroff', (x) => x.state !== 'booting' && x.state !== 'running');
+    expect(h.stateLabel).toBe('shutdown (poweroff)');
+    expect(h.console).toContain('shutdown: poweroff requested through xenstore');
+    expect(h.console).toContain('Test result: SUCCESS');
+  });
+
+  it('says so when the guest does not watch control/shutdown, and keeps it running', async () => {
+    await page.locator('#guest').selectOption('test-console-pv64');
+    await waitForHook('the console prompt', (x) => x.guest === 'test-console-pv64' && x.console.includes('type a line and press Enter') && x.state === 'running');
+    expect(await page.locator('#btn-reboot').isDisabled()).toBe(true);
+    await page.locator('#btn-shutdown').click();
+    await expect.poll(() => page.locator('#control-note').isVisible(), { timeout: 5000 }).toBe(true);
+    expect(await page.locator('#control-note').innerText()).toContain('does not watch xenstore control/shutdown');
+    await page.waitForTimeout(500);
+    expect((await hook()).state).toBe('running');
   });
 
   it('logs no page error, console error or failed request', () => {

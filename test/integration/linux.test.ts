@@ -47,4 +47,45 @@ describe.skipIf(!canRun && process.env.CI !== 'true')("Debian's Linux 6.1 as a P
     expect(boot.stdout).toContain('Run /init as init process');
     expect(boot.stdout).not.toMatch(/Kernel panic|BUG: |Oops/);
   });
+
+  it('runs busybox (static glibc: SSE2, x87, CPUID in user mode) as PID 1', () => {
+    expect(boot.stdout).toContain('xenwasm: busybox userland is up (pid 1)');
+    expect(boot.stdout).toContain('selftest: kernel 6.1.');
+    expect(boot.stdout).toContain('selftest: hypervisor xen');
+    expect(boot.stdout).toContain('selftest: 6 * 7 = 42');
+  });
+
+  it('finishes the self-test and powers the domain off (exit 0)', () => {
+    expect(boot.stdout).toContain('selftest: done');
+    expect(boot.code, boot.stderr.slice(-2000)).toBe(0);
+  });
+});
+
+describe.skipIf(!canRun && process.env.CI !== 'true')('a busybox shell on hvc0 (typed through the worker API)', () => {
+  it('answers a command line typed into the console ring, then powers off', async () => {
+    expect(canRun, `cannot fetch Debian's kernel and busybox: ${fetchError}`).toBe(true);
+    const { spawnVm } = await import('../../workers/host/node.ts');
+    const { readFileSync } = await import('node:fs');
+    const handle = spawnVm();
+    try {
+      let text = '';
+      const seen = (s: string) => new Promise<void>((resolve) => {
+        const poll = setInterval(() => { if (text.includes(s)) { clearInterval(poll); resolve(); } }, 50);
+      });
+      let done!: (e: unknown) => void;
+      const stopped = new Promise((r) => (done = r));
+      await handle.create({
+        name: 'linux', kernel: readFileSync(guest!.kernel), ramdisk: readFileSync(guest!.initramfs),
+        memory: 256, extra: 'console=hvc0', clock: 'deterministic', maxInstructions: 8_000_000_000,
+      }, { onConsole: (b) => (text += new TextDecoder().decode(b)), onExit: done });
+      await handle.vm.start();
+      await seen('built-in shell (ash)');
+      await handle.vm.sendInput(new TextEncoder().encode('echo sum=$((40+2)) on $(cat /sys/hypervisor/type)\r'));
+      await seen('sum=42 on xen');
+      await handle.vm.sendInput(new TextEncoder().encode('poweroff -f\r'));
+      expect(await stopped).toMatchObject({ state: 'shutdown', reason: 'poweroff' });
+    } finally {
+      await handle.terminate();
+    }
+  }, 450_000);
 });

@@ -19,18 +19,20 @@ function perfect(v: Vector) {
 }
 
 describe('committed vector corpus', () => {
-  it('stays within 5 MB', () => {
-    const total = files.reduce((s, f) => s + statSync(f).size, 0);
-    expect(files.length).toBeGreaterThanOrEqual(2);
-    expect(total).toBeLessThanOrEqual(5_000_000);
+  it('stays within 5 MB for mode 32 and 2 MB for mode 64', () => {
+    const size = (re: RegExp) => files.filter((f) => re.test(f)).reduce((s, f) => s + statSync(f).size, 0);
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    expect(size(/mode32-[^/]*$/)).toBeLessThanOrEqual(5_000_000);
+    expect(size(/mode64-[^/]*$/)).toBeLessThanOrEqual(2_000_000);
   });
 
-  it('holds only complete mode-32 vectors that compare equal to themselves', async () => {
+  it('holds only complete vectors of the mode their file names, which compare equal to themselves', async () => {
     let n = 0;
     const bad: string[] = [];
-    for await (const { vector: v } of readVectorFiles(files)) {
+    for await (const { file, vector: v } of readVectorFiles(files)) {
       n++;
-      if (v.mode !== 32 || !hasResult(v)) { bad.push(`${v.id}: no result`); continue; }
+      const mode = /mode64-[^/]*$/.test(file) ? 64 : 32;
+      if (v.mode !== mode || !hasResult(v)) { bad.push(`${v.id}: no result or not mode ${mode}`); continue; }
       const m = compare(v, perfect(v));
       if (m.length) bad.push(`${v.id}: ${JSON.stringify(m)}`);
     }

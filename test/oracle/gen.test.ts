@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { generate, parseArgs } from './gen.ts';
 import { FORMS, rowName } from './forms.ts';
+import { SSE_FORMS } from './forms-sse.ts';
+import { X87_FORMS } from './gen-x87.ts';
 import { decode, excluded, formOf } from './gen-raw.ts';
 import { AF, ARITH, CF, OF, PF, SF, ZF, undefinedFlags } from './flags.ts';
 import { parseVector, hasResult } from '../../workers/vectors/format.ts';
@@ -83,10 +85,59 @@ describe('generator', () => {
     expect(bswap16.x_undef).toHaveLength(1);
   });
 
-  it('refuses mode 64 and bad arguments with a clear message', () => {
-    expect(() => parseArgs(['--mode', '64'])).toThrow(/only mode 32/);
-    expect(() => parseArgs(['--kind', 'x'])).toThrow(/--kind must be forms or raw/);
+  it('refuses a mode its kind does not generate, and bad arguments, with a clear message', () => {
+    expect(() => parseArgs(['--mode', '64'])).toThrow(/--kind forms generates mode 32/);
+    expect(() => parseArgs(['--kind', 'sse', '--mode', '32'])).toThrow(/--kind sse generates mode 64/);
+    expect(parseArgs(['--kind', 'x87']).mode).toBe(64);
+    expect(() => parseArgs(['--kind', 'x'])).toThrow(/--kind must be forms, raw, sse or x87/);
     expect(() => parseArgs(['--count', '-1'])).toThrow(/--count needs a non-negative integer/);
+  });
+});
+
+describe('mode-64 generators (sse, x87)', () => {
+  const gen = (kind: 'sse' | 'x87', seed: number, n: number) => [...generate(kind, seed, n)];
+
+  it('are deterministic per seed', () => {
+    expect(gen('sse', 3, 200)).toEqual(gen('sse', 3, 200));
+    expect(gen('x87', 3, 200)).toEqual(gen('x87', 3, 200));
+    expect(gen('sse', 3, 50)).not.toEqual(gen('sse', 4, 50));
+  });
+
+  it('visit every row of their tables in the first rows-many vectors', () => {
+    for (const [kind, rows] of [['sse', SSE_FORMS], ['x87', X87_FORMS]] as const) {
+      const ops = gen(kind, 1, rows.length).map((l) => JSON.parse(l).x_op as string);
+      const seen = new Set(ops.map((o) => o.split(' ').filter((w) => !['a32', 'seg', 'ac', 'cw', 'wait'].includes(w)).join(' ')));
+      expect(rows.map((r) => r.name).filter((n) => !seen.has(n))).toEqual([]);
+    }
+  });
+
+  it('write mode-64 input vectors whose memory lies in the window and whose XMM values are 128-bit', () => {
+    for (const line of [...gen('sse', 5, 3000), ...gen('x87', 5, 1000)]) {
+      const v = parseVector(line);
+      expect(v.mode).toBe(64);
+      expect(hasResult(v)).toBe(false);
+      for (const r of v.initMem) {
+        expect(r.addr).toBeGreaterThanOrEqual(0x20000000n);
+        expect(r.addr + BigInt(r.bytes.length)).toBeLessThanOrEqual(0x20002000n);
+      }
+      for (const [name, val] of v.init) if (name.startsWith('xmm')) expect(val >> 128n).toBe(0n);
+      expect(v.fmask & 0x10000n).toBe(0n);
+    }
+  });
+
+  it('aim RIP-relative operands at the address they meant (the displacement counts from the end of the instruction)', () => {
+    // movaps xmmN,[rip+d] is 0f 28 (05 | N<<3) d32: 7 bytes at 0x10000000, so d = target - 0x10000007,
+    // and the generator put the operand's bytes at the target.
+    const vs = gen('sse', 7, 20000).map((l) => JSON.parse(l)).filter((x) => /^0f28[0-3][5d]/.test(x.code) && x.code.length === 14 && x.init.mem);
+    expect(vs.length).toBeGreaterThan(0);
+    for (const v of vs) {
+      const d = Number(BigInt.asIntN(32, BigInt('0x' + v.code.slice(6, 14).match(/../g)!.reverse().join(''))));
+      expect(Object.keys(v.init.mem)).toContain('0x' + (0x10000007 + d).toString(16));
+    }
+  });
+
+  it('end every x87 sequence with fnsave [rbp] so the whole FPU state is compared', () => {
+    for (const l of gen('x87', 9, 300)) expect(JSON.parse(l).code.endsWith('dd7500')).toBe(true);
   });
 });
 

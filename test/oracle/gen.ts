@@ -1,23 +1,45 @@
-// Seeded generator of INPUT test vectors (no results: the oracle adds them) for mode 32.
-//   tsx test/oracle/gen.ts --seed 1 --count 10000 --kind forms|raw [--mode 32] > input.jsonl
+// Seeded generator of INPUT test vectors (no results: the oracle adds them).
+//   tsx test/oracle/gen.ts --seed 1 --count 10000 --kind forms|raw|sse|x87 [--mode 32|64] > input.jsonl
 // "forms": one instruction form per vector, drawn by weight from the table in forms.ts; the first
 // FORMS.length vectors visit every row once, so any corpus of that size touches every row.
-// "raw": random 1..15-byte strings, single-stepped (gen-raw.ts).
+// "raw": random 1..15-byte strings, single-stepped (gen-raw.ts). forms and raw are mode 32.
+// "sse": MMX/SSE/SSE2 forms (forms-sse.ts, gen-sse.ts) and "x87": x87 code sequences (gen-x87.ts),
+// both mode 64; like forms, the first rows-many vectors visit every row once.
 // Invariant: the output depends only on (kind, seed, count): same arguments, same bytes.
 
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FORMS, buildForm } from './gen-forms.ts';
 import { buildRaw } from './gen-raw.ts';
+import { SSE_FORMS, buildSse } from './gen-sse.ts';
+import { X87_FORMS, buildX87 } from './gen-x87.ts';
 import { Rng } from './rng.ts';
 
-export type Kind = 'forms' | 'raw';
+export type Kind = 'forms' | 'raw' | 'sse' | 'x87';
 
-export function* generate(kind: Kind, seed: number, count: number, mode = 32): Generator<string> {
-  if (mode !== 32) throw new Error(`mode ${mode}: only mode 32 vectors can be generated so far`);
+/** The mode each kind generates. */
+export const KIND_MODE: Record<Kind, number> = { forms: 32, raw: 32, sse: 64, x87: 64 };
+
+export function* generate(kind: Kind, seed: number, count: number, mode = KIND_MODE[kind]): Generator<string> {
+  if (mode !== KIND_MODE[kind]) throw new Error(`--kind ${kind} generates mode ${KIND_MODE[kind]} vectors, not mode ${mode}`);
   const rng = new Rng(seed);
   if (kind === 'raw') {
     for (let i = 1; i <= count; i++) yield buildRaw(rng, `r${i}`);
+    return;
+  }
+  if (kind === 'sse' || kind === 'x87') {
+    const rows: { weight: number }[] = kind === 'sse' ? SSE_FORMS : X87_FORMS;
+    const build = kind === 'sse' ? buildSse : buildX87;
+    const tot = rows.reduce((s, f) => s + f.weight, 0);
+    for (let i = 1; i <= count; i++) {
+      let row = rows[i - 1];
+      if (i > rows.length) {
+        let r = rng.int(tot);
+        row = rows[rows.length - 1];
+        for (const f of rows) if ((r -= f.weight) < 0) { row = f; break; }
+      }
+      yield (build as (rng: Rng, f: any, id: string) => string)(rng, row, `${kind[0]}${i}`);
+    }
     return;
   }
   const total = FORMS.reduce((s, f) => s + f.weight, 0);
@@ -33,7 +55,7 @@ export function* generate(kind: Kind, seed: number, count: number, mode = 32): G
 }
 
 export function parseArgs(argv: string[]): { seed: number; count: number; kind: Kind; mode: number } {
-  const o = { seed: 1, count: 1000, kind: 'forms' as Kind, mode: 32 };
+  const o = { seed: 1, count: 1000, kind: 'forms' as Kind, mode: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = argv[i + 1];
     const num = (name: string) => {
@@ -45,11 +67,12 @@ export function parseArgs(argv: string[]): { seed: number; count: number; kind: 
     else if (a === '--count') o.count = num('--count');
     else if (a === '--mode') o.mode = num('--mode');
     else if (a === '--kind') {
-      if (v !== 'forms' && v !== 'raw') throw new Error(`--kind must be forms or raw, not ${JSON.stringify(v)}`);
+      if (v !== 'forms' && v !== 'raw' && v !== 'sse' && v !== 'x87') throw new Error(`--kind must be forms, raw, sse or x87, not ${JSON.stringify(v)}`);
       o.kind = v; i++;
     } else throw new Error(`unknown argument ${JSON.stringify(a)}`);
   }
-  if (o.mode !== 32) throw new Error(`--mode ${o.mode}: only mode 32 vectors can be generated so far`);
+  if (o.mode === 0) o.mode = KIND_MODE[o.kind];
+  if (o.mode !== KIND_MODE[o.kind]) throw new Error(`--mode ${o.mode}: --kind ${o.kind} generates mode ${KIND_MODE[o.kind]} vectors`);
   return o;
 }
 

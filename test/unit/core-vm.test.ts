@@ -315,6 +315,10 @@ describe('statistics and inspection', () => {
     await d.exit;
     const s = await d.vm.stats();
     expect(s.hypercalls).toEqual({ console_io: 2, sched_op: 1 });
+    expect(s.hypercalls_by_nr).toHaveLength(L.CNT_HYPERCALL_MAX);
+    expect(s.hypercalls_by_nr[18]).toBe(2);
+    expect(s.hypercalls_by_nr[29]).toBe(1);
+    expect(s.hypercalls_by_nr.reduce((a, b) => a + b, 0)).toBe(3);
     expect(s.hypercalls_total).toBe(3);
     expect(s.exceptions).toEqual({ '#PF': 4, '#GP': 1 });
     expect(s.exceptions_total).toBe(5);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Vm } from '../../workers/vm.ts';
 import type { DomainConfig, DomainExit } from '../../workers/api.ts';
 import * as L from '../../workers/layout.gen.ts';
-import { XS_READ, XS_WATCH, XS_WATCH_EVENT } from '../../workers/backends/xenstore-wire.ts';
+import { XS_READ, XS_WATCH, XS_WATCH_EVENT, XS_WRITE } from '../../workers/backends/xenstore-wire.ts';
 import { FakeCore, NR_PAGES, STORE_PORT, type Step } from './helpers/fake-core.ts';
 import { XenStoreGuest, type Reply } from './helpers/xenstore-guest.ts';
 
@@ -114,6 +114,19 @@ describe('xenstore in the domain host', () => {
     expect(d.fake.events).toEqual([]); // nothing to tell a guest that watches nothing
     await d.vm.step(1);
     expect(d.guest.receive()).toEqual([expect.objectContaining({ type: XS_READ, reqId: 9, text: 'poweroff' })]);
+  });
+
+  it('shutdown() and stats() tell whether the guest watches control/shutdown and what it advertises', async () => {
+    const d = boot([
+      request(() => d.guest, XS_WRITE, 'control/feature-reboot\x001', 1),
+      request(() => d.guest, XS_WATCH, 'control\0ctl\0', 2),
+    ]);
+    expect(await d.vm.shutdown('poweroff')).toEqual({ watched: false, features: [] });
+    expect((await d.vm.stats()).shutdown_control).toEqual({ watched: false, features: [] });
+    await d.vm.step(1);
+    expect((await d.vm.stats()).shutdown_control).toEqual({ watched: false, features: ['reboot'] });
+    await d.vm.step(1); // a watch on control/ covers control/shutdown
+    expect(await d.vm.shutdown('reboot')).toEqual({ watched: true, features: ['reboot'] });
   });
 
   it('shutdown() refuses an unknown reason, a stopped domain and a domain without xenstore', async () => {

@@ -6,7 +6,7 @@
 // 1023, prod - cons never exceeds 1024; data goes in before the index that publishes it.
 import type { Core } from '../core.ts';
 import * as L from '../layout.gen.ts';
-import { XenStore, type Connection } from './xenstore-tree.ts';
+import { XenStore, isAtOrBelow, type Connection } from './xenstore-tree.ts';
 import {
   XS_ERROR, XS_HEADER_SIZE, XS_WATCH_EVENT, XENSTORE_PAYLOAD_MAX, decodeHeader, encodeMessage, nulStrings, type XsMessage,
 } from './xenstore-wire.ts';
@@ -200,6 +200,17 @@ export class XenStoreBackend {
     if (!SHUTDOWN_REQUESTS.includes(reason)) throw new Error(`shutdown reason must be poweroff, reboot or suspend, got ${String(reason)}`);
     this.store.write(`${this.home}/control/shutdown`, reason);
     return this.service();
+  }
+
+  /**
+   * What the toolstack can tell about the guest's shutdown support: whether one of its watches
+   * covers control/shutdown (a request fires it now), and which control/feature-* it set to "1".
+   */
+  shutdownControl(): { watched: boolean; features: ShutdownRequest[] } {
+    const node = `${this.home}/control/shutdown`;
+    const watched = this.conn.watches.some((w) => !w.special && isAtOrBelow(node, w.abs));
+    const features = SHUTDOWN_REQUESTS.filter((r) => this.store.read(`${this.home}/control/feature-${r}`) === '1');
+    return { watched, features };
   }
 
   private takeRequests(): boolean {

@@ -30,7 +30,7 @@ export interface WorkerControl {
   onDeath(notify: (why: Error) => void): void;
 }
 
-const METHODS = ['create', 'start', 'pause', 'resume', 'step', 'stats', 'registers', 'sendInput', 'readMachine', 'destroy'] as const satisfies readonly (keyof VmApi)[];
+const METHODS = ['create', 'start', 'pause', 'resume', 'step', 'stats', 'registers', 'shutdown', 'sendInput', 'readMachine', 'destroy'] as const satisfies readonly (keyof VmApi)[];
 
 export function makeHandle(remote: Comlink.Remote<VmApi>, control: WorkerControl): VmHandle {
   let death: Error | undefined;

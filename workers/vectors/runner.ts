@@ -71,7 +71,7 @@ export class VectorMachine {
     this.view.setUint16(cpu + L.CPU_FPU_SW, 0, true);
     this.view.setUint16(cpu + L.CPU_FPU_TW, 0, true);
     this.view.setUint32(cpu + L.CPU_FPU_TOP, 0, true);
-    this.bytes.fill(0, cpu + L.CPU_ST, cpu + L.CPU_ST + 128);
+    this.bytes.fill(0, cpu + L.CPU_ST, cpu + L.CPU_STATE_END); // registers and the x87 pointers after them
 
     const exit = ex.bareRun(v.code.length, v.step ? 1 : MAX_STEPS) as number;
     let exc: VectorExc | null = null;

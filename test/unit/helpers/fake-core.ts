@@ -28,6 +28,7 @@ export class FakeCore {
     const exports: CoreExports = {
       coreInit: () => 0,
       domainStart: () => 0,
+      pinInitialTables: () => 0,
       run: (budget) => {
         this.budgets.push(budget);
         const step = this.steps.shift();
