@@ -38,6 +38,7 @@ const GDT_USER_DS: u64 = 0x00cff3000000ffff;
 const GDT_USER_CS64: u64 = 0x00affb000000ffff;
 const GDT_KERNEL_CS: u64 = 0x00af9b000000ffff;
 const GDT_KERNEL_DS: u64 = 0x00cf93000000ffff;
+const GDT_CPUNODE: u64 = 0x0040f50000000000; // limit = node << 12 | cpu = 0 on CPU 0
 // The oracle's LDT entry 0: 16-bit-addressing data segment, base 0x20000000, limit 0xffff, DPL 3.
 const LDT_GS: u64 = 0x2040f3000000ffff; // base 0x20000000, limit 0xffff bytes, D=1, P DPL3 data RW A
 export const BARE_GS_SELECTOR: u32 = 0x7; // LDT index 0, TI = 1, RPL 3
@@ -193,7 +194,8 @@ export function readDescriptor(selector: u32): u64 {
     case 4: return GDT_USER_CS32;
     case 5: return GDT_USER_DS;
     case 6: return GDT_USER_CS64;
-    case 0: case 1: case 7: case 8: case 9: case 10: case 11: case 12: case 13: case 14: case 15: return 0;
+    case 15: return GDT_CPUNODE; // Linux's per-CPU segment (getcpu via LSL): read-only expand-down data, DPL 3
+    case 0: case 1: case 7: case 8: case 9: case 10: case 11: case 12: case 13: case 14: return 0;
     default: raiseGP(selector & 0xfffc); return 0;
   }
 }

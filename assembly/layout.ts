@@ -216,6 +216,10 @@ export const FRAME_TYPE_SIZE: u32 = 0x200000; // MAX_FRAMES x FRAME_INFO_SIZE
 export const M2P_BASE: u32 = 0x400000;
 export const M2P_SIZE: u32 = 0x400000;
 
+// ---- Decoded-instruction cache (cpu/decode-cache.ts): the table, then a bit per frame with code --
+export const DCACHE_BASE: u32 = 0x800000;
+export const DCACHE_SIZE: u32 = 0x90000; // 16384 entries of 32 bytes + MAX_FRAMES bits
+
 // ---- Guest machine memory: MFN n is at GUEST_RAM_BASE + n * PAGE_SIZE --------------------------
 export const GUEST_RAM_BASE: u32 = 0x1000000;
 export const MAX_FRAMES: u32 = 0x80000; // 2 GiB of guest frames at most

@@ -12,7 +12,9 @@ import { compare, hasResult, type Vector } from '../../workers/vectors/format.ts
 import * as L from '../../workers/layout.gen.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
-const corpus = readdirSync(`${root}test/vectors`).filter((f) => /^mode32-.*\.jsonl\.gz$/.test(f)).map((f) => `${root}test/vectors/${f}`);
+const files = (re: RegExp) => readdirSync(`${root}test/vectors`).filter((f) => re.test(f)).map((f) => `${root}test/vectors/${f}`);
+const corpus = files(/^mode(32|64)-.*\.jsonl\.gz$/);
+const corpus32 = files(/^mode32-.*\.jsonl\.gz$/);
 
 const MISSES = 0, FRAMES_MARKED = 1, FRAMES_DROPPED = 2;
 type Switchable = { exports: Record<string, (...a: number[]) => number | bigint> };
@@ -20,7 +22,7 @@ const machineExports = (v: VectorMachine) => (v as unknown as Switchable).export
 const stat = (m: BareMachine, i: number) => BigInt(m.core.exports.decodeCacheStat(i));
 
 describe('results are the same with the decode cache on and off', () => {
-  it('replays the committed mode-32 corpus with the cache off, with no mismatch (the conformance test runs it on)', async () => {
+  it('replays the committed corpus (mode 32 and 64) with the cache off, with no mismatch (the conformance test runs it on)', async () => {
     const off = new VectorMachine();
     machineExports(off).setDecodeCache(0);
     let passed = 0;
@@ -35,12 +37,12 @@ describe('results are the same with the decode cache on and off', () => {
     expect(passed).toBeGreaterThanOrEqual(100_000);
   }, 120_000);
 
-  it('runs the corpus code as 64-bit code with identical results on and off (REX forms, RIP-relative operands)', async () => {
+  it('runs the mode-32 corpus code as 64-bit code with identical results on and off (REX forms, RIP-relative operands)', async () => {
     const on = new VectorMachine(), off = new VectorMachine();
     machineExports(off).setDecodeCache(0);
     let n = 0;
     const differ: string[] = [];
-    for await (const { vector } of readVectorFiles(corpus)) {
+    for await (const { vector } of readVectorFiles(corpus32)) {
       if (n++ % 4 !== 0) continue; // a quarter of the corpus keeps this test at a few seconds
       const v64: Vector = { ...vector, mode: 64 };
       const a = on.run(v64), b = off.run(v64);

@@ -29,6 +29,7 @@ describe('memory map', () => {
       ['TLB', L.TLB_BASE, L.TLB_SIZE],
       ['FRAME_TYPE', L.FRAME_TYPE_BASE, L.FRAME_TYPE_SIZE],
       ['M2P', L.M2P_BASE, L.M2P_SIZE],
+      ['DCACHE', L.DCACHE_BASE, L.DCACHE_SIZE],
     ];
     let end = L.AS_RESERVED_SIZE;
     for (const [name, base, size] of regions) {
@@ -51,6 +52,7 @@ describe('memory map', () => {
     expect(L.TRACE_ENTRIES + L.TRACE_COUNT * L.TRACE_ENTRY_SIZE).toBeLessThanOrEqual(L.TRACE_SIZE);
     expect(L.MAX_FRAMES * L.FRAME_INFO_SIZE).toBeLessThanOrEqual(L.FRAME_TYPE_SIZE);
     expect(L.MAX_FRAMES * 8).toBeLessThanOrEqual(L.M2P_SIZE);
+    expect(16384 * 32 + L.MAX_FRAMES / 8).toBeLessThanOrEqual(L.DCACHE_SIZE); // decode-cache table + code-frame bitmap
   });
 
   it('the per-vCPU PV fields do not overlap', () => {
