@@ -115,15 +115,23 @@ export function bareRun(codeLen: u32, maxSteps: u32): u32 {
   singleStep = maxSteps == 1;
   for (let i: u32 = 0; i < maxSteps; i++) {
     const rip = getRip();
-    if (maxSteps != 1 && rip >= stopLo && rip < stopHi) return EXIT_SENTINEL;
+    if (maxSteps != 1 && atSentinel(rip, stopLo, stopHi)) return EXIT_SENTINEL;
     step();
     if (stopRequested) return exitReason();
   }
   if (maxSteps != 1) {
     const rip = getRip();
-    if (rip >= stopLo && rip < stopHi) return EXIT_SENTINEL;
+    if (atSentinel(rip, stopLo, stopHi)) return EXIT_SENTINEL;
   }
   return EXIT_BUDGET;
+}
+
+/**
+ * The run stops where the hardware's would: at a sentinel byte that is still 0xCC (code that wrote
+ * over the sentinels runs what it wrote, as on the CPU).
+ */
+function atSentinel(rip: u64, stopLo: u64, stopHi: u64): bool {
+  return rip >= stopLo && rip < stopHi && load<u8>(frame(F_CODE) + <u32>(rip - BARE_CODE_VA)) == 0xcc;
 }
 
 /** A fault ended the run: keep its record (vector, error code, CR2) for the host. */
