@@ -58,17 +58,45 @@ function frameFailed(what: string, at: u64): bool {
   return false;
 }
 
-function bounce64(ip: u64, errorCode: i64, returnRip: u64, savedFlags: u32, oldMask: u32, what: string): bool {
+// The interrupted context of the PV64 frame being built (enterGuestKernel64).
+export let frameCs64: u32 = 0;
+export let frameSs64: u32 = 0;
+export let frameRsp64: u64 = 0;
+
+/**
+ * PV64, the start of every frame Xen builds: note the interrupted CS (RPL 0 if it was the guest
+ * kernel), SS and RSP, switch to guest-kernel mode when coming from user mode (GS and CR3 swap),
+ * and return the 16-byte aligned top of the stack the frame goes on; 0 if the domain crashed.
+ */
+export function enterGuestKernel64(what: string): u64 {
   const wasKernel = inGuestKernel();
-  const oldRsp = getReg64(RSP);
-  let cs = segSel(CS);
-  const ss = segSel(SS);
-  if (wasKernel) cs &= ~3;
+  frameRsp64 = getReg64(RSP);
+  frameCs64 = segSel(CS);
+  frameSs64 = segSel(SS);
+  if (wasKernel) frameCs64 &= ~3;
   else if (!toggleGuestMode()) {
     crashDomain('cannot deliver ' + what + ': no kernel page table (NEW_BASEPTR) to switch to');
+    return 0;
+  }
+  return (wasKernel ? frameRsp64 : pvGet64(PV_KERNEL_SP)) & ~(<u64>15);
+}
+
+/** PV64, the end of every frame: run the handler at `ip` on Xen's flat kernel selectors, stack `rsp`. */
+export function enterHandler64(rsp: u64, ip: u64, what: string): bool {
+  if (!xenLoadSegment(CS, FLAT_KERNEL_CS64) || !xenLoadSegment(SS, FLAT_KERNEL_SS64)) {
+    crashDomain('cannot deliver ' + what + ': Xen flat kernel selectors are unusable');
     return false;
   }
-  let rsp = (wasKernel ? oldRsp : pvGet64(PV_KERNEL_SP)) & ~(<u64>15);
+  refreshMode();
+  setReg64(RSP, rsp);
+  setRip(ip);
+  return true;
+}
+
+function bounce64(ip: u64, errorCode: i64, returnRip: u64, savedFlags: u32, oldMask: u32, what: string): bool {
+  let rsp = enterGuestKernel64(what);
+  if (rsp == 0) return false;
+  const cs = frameCs64, ss = frameSs64, oldRsp = frameRsp64;
   const words: u32 = errorCode >= 0 ? 8 : 7;
   rsp -= <u64>words * 8;
   let p = rsp;
@@ -81,14 +109,7 @@ function bounce64(ip: u64, errorCode: i64, returnRip: u64, savedFlags: u32, oldM
   writeNAs(p, oldRsp, 8, true); p += 8;
   writeNAs(p, <u64>ss, 8, true);
   if (faulted()) return frameFailed(what, rsp);
-  if (!xenLoadSegment(CS, FLAT_KERNEL_CS64) || !xenLoadSegment(SS, FLAT_KERNEL_SS64)) {
-    crashDomain('cannot deliver ' + what + ': Xen flat kernel selectors are unusable');
-    return false;
-  }
-  refreshMode();
-  setReg64(RSP, rsp);
-  setRip(ip);
-  return true;
+  return enterHandler64(rsp, ip, what);
 }
 
 function bounce32(handlerCs: u32, ip: u64, errorCode: i64, returnRip: u64, savedFlags: u32, oldMask: u32, what: string): bool {

@@ -24,6 +24,9 @@ import { vcpuInfoHost } from './evtchn';
 import { xenReadDescriptor, xenLoadSegment, FLAT_KERNEL_CS64, FLAT_KERNEL_SS64 } from './descriptors';
 import { pvGet32, pvGet64, inGuestKernel, toggleGuestMode } from './vcpu';
 import { callbackMasksEvents, CALLBACKTYPE_failsafe } from './callbacks';
+import { enterGuestKernel64, enterHandler64, frameCs64, frameSs64, frameRsp64 } from './bounce';
+
+const WHAT = 'the failsafe callback';
 
 const R11: i32 = 11;
 /** The data segment registers in the order of the frame (lowest address first). */
@@ -99,16 +102,10 @@ function frameFailed(at: u64): bool {
 }
 
 function frame64(ip: u64, sels: u64, savedFlags: u32, mask: u32): bool {
-  const wasKernel = inGuestKernel();
-  const oldRsp = getReg64(RSP);
-  let cs = segSel(CS);
-  const ss = segSel(SS);
-  if (wasKernel) cs &= ~3;
-  else if (!toggleGuestMode()) {
-    crashDomain('cannot deliver the failsafe callback: no kernel page table (NEW_BASEPTR) to switch to');
-    return false;
-  }
-  const rsp = ((wasKernel ? oldRsp : pvGet64(PV_KERNEL_SP)) & ~(<u64>15)) - 11 * 8;
+  const top = enterGuestKernel64(WHAT);
+  if (top == 0) return false;
+  const cs = frameCs64, ss = frameSs64, oldRsp = frameRsp64;
+  const rsp = top - 11 * 8;
   let p = rsp;
   writeNAs(p, getReg64(RCX), 8, true); p += 8;
   writeNAs(p, getReg64(R11), 8, true); p += 8;
@@ -119,14 +116,7 @@ function frame64(ip: u64, sels: u64, savedFlags: u32, mask: u32): bool {
   writeNAs(p, oldRsp, 8, true); p += 8;
   writeNAs(p, <u64>ss, 8, true);
   if (faulted()) return frameFailed(rsp);
-  if (!xenLoadSegment(CS, FLAT_KERNEL_CS64) || !xenLoadSegment(SS, FLAT_KERNEL_SS64)) {
-    crashDomain('cannot deliver the failsafe callback: Xen flat kernel selectors are unusable');
-    return false;
-  }
-  refreshMode();
-  setReg64(RSP, rsp);
-  setRip(ip);
-  return true;
+  return enterHandler64(rsp, ip, WHAT);
 }
 
 function frame32(ip: u64, sels: u64, savedFlags: u32, mask: u32): bool {
