@@ -29,6 +29,15 @@ function fpSource(form: u32): u32 {
   return srcW128(true);
 }
 
+/** Writes the `n` lanes computed in TMP to the destination; a scalar (n = 1) leaves the upper lanes alone. */
+@inline function commit32(d: u32, n: u32): void {
+  if (n == 4) memory.copy(d, TMP, 16); else store<u32>(d, load<u32>(TMP));
+}
+@inline function commit64(d: u32, n: u32): void {
+  store<u64>(d, load<u64>(TMP));
+  if (n == 2) store<u64>(d + 8, load<u64>(TMP + 8));
+}
+
 /** ADDxx SUBxx MULxx DIVxx MINxx MAXxx SQRTxx Vx, Wx. */
 export function FP_ARITH(op: u32, form: u32): void {
   if (!sseOk()) return;
@@ -40,13 +49,12 @@ export function FP_ARITH(op: u32, form: u32): void {
     const n: u32 = form == F_PS ? 4 : 1;
     for (let i: u32 = 0; i < n; i++) store<u32>(TMP + 4 * i, lane32(op, load<u32>(d + 4 * i), load<u32>(s + 4 * i)));
     if (!endFp()) return;
-    if (n == 4) memory.copy(d, TMP, 16); else store<u32>(d, load<u32>(TMP));
+    commit32(d, n);
   } else {
     const n: u32 = form == F_PD ? 2 : 1;
     for (let i: u32 = 0; i < n; i++) store<u64>(TMP + 8 * i, lane64(op, load<u64>(d + 8 * i), load<u64>(s + 8 * i)));
     if (!endFp()) return;
-    store<u64>(d, load<u64>(TMP));
-    if (n == 2) store<u64>(d + 8, load<u64>(TMP + 8));
+    commit64(d, n);
   }
 }
 
@@ -61,7 +69,7 @@ export function FP_APPROX(rsqrt: bool, form: u32): void {
     const v = load<u32>(s + 4 * i);
     store<u32>(TMP + 4 * i, rsqrt ? rsqrt32(v) : rcp32(v));
   }
-  if (n == 4) memory.copy(d, TMP, 16); else store<u32>(d, load<u32>(TMP));
+  commit32(d, n);
 }
 
 /** CMPPS/CMPPD/CMPSS/CMPSD Vx, Wx, Ib: all-ones lanes where the predicate holds. */
@@ -75,13 +83,12 @@ export function FP_CMP(form: u32, imm: u32): void {
     const n: u32 = form == F_PS ? 4 : 1;
     for (let i: u32 = 0; i < n; i++) store<u32>(TMP + 4 * i, cmp32(imm, load<u32>(d + 4 * i), load<u32>(s + 4 * i)));
     if (!endFp()) return;
-    if (n == 4) memory.copy(d, TMP, 16); else store<u32>(d, load<u32>(TMP));
+    commit32(d, n);
   } else {
     const n: u32 = form == F_PD ? 2 : 1;
     for (let i: u32 = 0; i < n; i++) store<u64>(TMP + 8 * i, cmp64(imm, load<u64>(d + 8 * i), load<u64>(s + 8 * i)));
     if (!endFp()) return;
-    store<u64>(d, load<u64>(TMP));
-    if (n == 2) store<u64>(d + 8, load<u64>(TMP + 8));
+    commit64(d, n);
   }
 }
 
