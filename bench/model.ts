@@ -57,3 +57,15 @@ export interface Session {
   seconds: number;
   measurements: Measurement[];
 }
+
+/** How the harness asks an emulator peer (v86, QEMU) to run the multiboot workload kernel. */
+export interface EmulatorPeerOptions {
+  /** The multiboot kernel, or undefined when it could not be built (then `unavailable` says why). */
+  kernel: string | undefined;
+  unavailable?: string;
+  runs: number;
+  seconds: number;
+  /** Passes run once more to compare the checksum with the other targets. */
+  verifyPasses: number;
+  progress?(message: string): void;
+}

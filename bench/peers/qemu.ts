@@ -5,7 +5,7 @@
 // counter without TCG plugins (Debian does not ship them), so the table borrows xenwasm's count.
 import { spawn, spawnSync } from 'node:child_process';
 import { measure, type TimedRun } from '../measure.ts';
-import type { Measurement } from '../model.ts';
+import type { Measurement, EmulatorPeerOptions } from '../model.ts';
 import { emulatorWarmup, WORKLOAD_PERIOD } from '../workload.ts';
 import { parseGuestReport } from '../xenwasm.ts';
 import { MarkerClock } from './markers.ts';
@@ -54,14 +54,7 @@ export function runQemu(kernel: string, n: number, warmup: number, timeoutMs = 6
   });
 }
 
-export async function measureQemu(opts: {
-  kernel: string | undefined;
-  unavailable?: string;
-  runs: number;
-  seconds: number;
-  verifyPasses: number;
-  progress?(message: string): void;
-}): Promise<Measurement> {
+export async function measureQemu(opts: EmulatorPeerOptions): Promise<Measurement> {
   const v = qemuVersion();
   const label = v.version ? `QEMU ${v.version} TCG` : 'QEMU TCG';
   const base: Measurement = { bench: 'int', target: 'qemu', label, status: 'ok', samples: [],

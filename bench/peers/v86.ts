@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { measure, type TimedRun } from '../measure.ts';
-import type { Measurement } from '../model.ts';
+import type { Measurement, EmulatorPeerOptions } from '../model.ts';
 import { emulatorWarmup, WORKLOAD_PERIOD } from '../workload.ts';
 import { parseGuestReport } from '../xenwasm.ts';
 import { MarkerClock } from './markers.ts';
@@ -80,14 +80,7 @@ export async function runV86(kernel: string, n: number, warmup: number, timeoutM
   });
 }
 
-export async function measureV86(opts: {
-  kernel: string | undefined;
-  unavailable?: string;
-  runs: number;
-  seconds: number;
-  verifyPasses: number;
-  progress?(message: string): void;
-}): Promise<Measurement> {
+export async function measureV86(opts: EmulatorPeerOptions): Promise<Measurement> {
   const v = v86Version();
   const label = `v86 ${v.version ?? ''}${useBios() ? '' : ' (no BIOS)'}`.replace('  ', ' ').trim();
   const base: Measurement = { bench: 'int', target: 'v86', label, status: 'ok', samples: [],
