@@ -2,7 +2,7 @@
 // Builds the core (assembly/ -> build/xenwasm.wasm) with AssemblyScript, only when a source is newer
 // than the output. `--force` rebuilds, `--debug` also builds the debug target (with a .wat file).
 // Also regenerates workers/layout.gen.ts, so the TypeScript mirror can never lag the map.
-import { readdirSync, statSync, existsSync, mkdirSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -25,17 +25,43 @@ const srcTime = Math.max(newest(join(root, 'assembly')), statSync(join(root, 'as
 if (!force && existsSync(out) && statSync(out).mtimeMs >= srcTime && !process.argv.includes('--debug')) process.exit(0);
 
 mkdirSync(join(root, 'build'), { recursive: true });
-const asc = await import('assemblyscript/asc');
-const targets = process.argv.includes('--debug') ? ['release', 'debug'] : ['release'];
-for (const target of targets) {
-  const t0 = Date.now();
-  const { error, stderr } = await asc.main(['assembly/index.ts', '--config', 'asconfig.json', '--target', target], {
-    stdout: process.stdout,
-    stderr: process.stderr,
-  });
-  if (error) {
-    console.error(`core build (${target}) failed: ${error.message}`);
-    process.exit(1);
+// Several builds may start at once (test runs, scripts): one at a time (a lock directory), each
+// written to a private file and renamed into place, so nobody ever loads a half-written module.
+const lock = join(root, 'build/.build-lock');
+const t00 = Date.now();
+for (;;) {
+  try { mkdirSync(lock); break; } catch {
+    // A lock older than 5 minutes belongs to a build that died.
+    try { if (Date.now() - statSync(lock).mtimeMs > 300_000) { rmSync(lock, { recursive: true, force: true }); continue; } } catch { continue; }
+    if (Date.now() - t00 > 600_000) { console.error('core build: waited 10 minutes for build/.build-lock'); process.exit(1); }
+    await new Promise((r) => setTimeout(r, 200));
   }
-  console.error(`core built (${target}) in ${Date.now() - t0} ms`);
 }
+let failed = false;
+try {
+  // Another build may have finished while this one waited.
+  const srcNow = Math.max(newest(join(root, 'assembly')), statSync(join(root, 'asconfig.json')).mtimeMs);
+  const fresh = !force && existsSync(out) && statSync(out).mtimeMs >= srcNow && !process.argv.includes('--debug');
+  const asc = fresh ? null : await import('assemblyscript/asc');
+  const targets = fresh ? [] : process.argv.includes('--debug') ? ['release', 'debug'] : ['release'];
+  for (const target of targets) {
+    const t0 = Date.now();
+    const final = join(root, target === 'release' ? 'build/xenwasm.wasm' : 'build/xenwasm.debug.wasm');
+    const tmp = `${final}.${process.pid}.tmp`;
+    const { error } = await asc.main(['assembly/index.ts', '--config', 'asconfig.json', '--target', target, '--outFile', tmp], {
+      stdout: process.stdout,
+      stderr: process.stderr,
+    });
+    if (error) {
+      console.error(`core build (${target}) failed: ${error.message}`);
+      rmSync(tmp, { force: true });
+      failed = true;
+      break;
+    }
+    renameSync(tmp, final);
+    console.error(`core built (${target}) in ${Date.now() - t0} ms`);
+  }
+} finally {
+  rmSync(lock, { recursive: true, force: true });
+}
+if (failed) process.exit(1);
