@@ -30,6 +30,7 @@ export const BARE_DATA_SIZE: u32 = 0x2000;
 const F_PML4: u32 = 1, F_PDPT: u32 = 2, F_PD: u32 = 3, F_PT_CODE: u32 = 4, F_PT_DATA: u32 = 5;
 const F_CODE: u32 = 8, F_DATA: u32 = 9; // data: frames 9 and 10
 const F_KPDPT: u32 = 12;
+const F_TOP_PDPT: u32 = 13, F_TOP_PD: u32 = 14, F_TOP_PT: u32 = 15; // the last user page (see bareInit)
 export const BARE_FRAMES_NEEDED: u32 = 16;
 
 // Linux x86-64 GDT (selectors 0x10 kernel CS, 0x18 kernel DS, 0x23 user CS32, 0x2b user DS, 0x33 user CS64).
@@ -66,6 +67,12 @@ export function bareInit(mode: u32): void {
   // the walk refuses the user access before it ever looks at the frame.
   for (let i: u32 = 0; i < 512; i++) store<u64>(frame(F_KPDPT) + i * 8, 0x83 | (<u64>0 << 30)); // P | RW | PS
   for (let i: u32 = 256; i < 512; i++) store<u64>(frame(F_PML4) + i * 8, (<u64>F_KPDPT << 12) | 0x3);
+  // Linux reports a user fault at or above TASK_SIZE_MAX (0x7ffffffff000, the last page below the
+  // canonical hole) as a protection fault too: that page is present and supervisor-only here.
+  store<u64>(frame(F_PML4) + 255 * 8, (<u64>F_TOP_PDPT << 12) | user);
+  store<u64>(frame(F_TOP_PDPT) + 511 * 8, (<u64>F_TOP_PD << 12) | user);
+  store<u64>(frame(F_TOP_PD) + 511 * 8, (<u64>F_TOP_PT << 12) | user);
+  store<u64>(frame(F_TOP_PT) + 511 * 8, 0x3); // P | RW, frame 0, not US
 
   store<u64>(CPU_BASE + CPU_CR3, <u64>F_PML4 << 12);
   // CR0.AM is set as on Linux: user code that sets EFLAGS.AC gets #AC on misaligned accesses.

@@ -8,6 +8,7 @@ import {
   M2P_SIZE, MAX_FRAMES, DOM_NR_PAGES, DOM_TOTAL_FRAMES, DOM_GUEST_TYPE, DOM_STATE, DOM_VCPU, PV_BLOCKED,
   GUEST_PV32, GUEST_PV64, GUEST_BARE32, GUEST_BARE64, DOMSTATE_RUNNING, DOMSTATE_BUILT, DOM_SHARED_INFO_MFN,
   EXIT_BUDGET, EXIT_BLOCKED, EXIT_CRASH, EXIT_SHUTDOWN, DOMSTATE_SHUTDOWN, DOMSTATE_CRASHED, CNT_SLICES,
+  CNT_INSTRUCTIONS, PROF_K_SLICE_BEGIN, PROF_K_SLICE_END, TRANS_K_EVENT, TRANS_NO_SUB,
   CPU_CR3, FAULT_NONE, CPU_FAULT_VEC, PV_TIMER_DEADLINE, CPU_MXCSR, CPU_FPU_CW, PAGE_SIZE,
 } from './layout';
 import {
@@ -17,9 +18,12 @@ import {
 import { clearFault } from './cpu/fault';
 import { getFlags } from './cpu/flags';
 import { setOptCodePageCache, setOptFastRepString, setOptDecodeCache } from './cpu/options';
-import { execute, refreshMode, invalidateCodeCaches } from './cpu/interp';
+import { execute, executeProfiled, refreshMode, invalidateCodeCaches } from './cpu/interp';
 import { setMachineSize, frameHost } from './mmu/machine';
 import { tlbFlushAll, tlbSetEnabled } from './mmu/tlb';
+import { shadowDomainStart, shadowSetEnabled, shadowActive, shadowSlot } from './mmu/shadow';
+import { audit, setAuditAfterPtOps } from './mmu/audit';
+import { logDirtyEnable, logDirtyClean } from './mmu/log-dirty';
 import { beginSlice, requestStop, setExitMessage, stopRequested, exitReason } from './exit';
 import { xenReadDescriptor } from './xen/descriptors';
 import { loadCache } from './cpu/segments';
@@ -27,9 +31,11 @@ import { setPending, vcpuInfoHost } from './xen/evtchn';
 import { setClock as timeSetClock, resetTime, writeVcpuTimeInfo, systemTimeNs, skipTo } from './xen/time';
 import { crashDomain } from './xen/domain';
 import { setTraceInstructions } from './debug/trace';
-import { checkTimers, nextDeadline, timerReset, takeSingleshotExpired } from './xen/timer';
-import { BLOCKED_POLL } from './xen/sched';
+import { profiling, profRecord, profReset, profSliceMode, setProfiling as profSetOn } from './debug/profile';
+import { checkTimers, nextDeadline, timerReset, takePollExpired, cancelPollTimeout } from './xen/timer';
+import { BLOCKED_POLL, takePollWoken } from './xen/sched';
 import { checkEvents } from './xen/upcall';
+import { transEnter, transLeave, transReset } from './debug/transitions';
 import { runstateChange, refreshTimeAreas, vcpuOpReset, RUNSTATE_running } from './xen/vcpu-op';
 import { grantTableReset } from './xen/grant-table';
 import { isRealtime } from './xen/time';
@@ -48,6 +54,7 @@ export function coreInit(nrPages: u32, extraFrames: u32): u32 {
   memory.fill(EXIT_BASE, 0, EXIT_SIZE);
   memory.fill(HVC_BASE, 0, HVC_SIZE);
   memory.fill(TRACE_BASE, 0, TRACE_SIZE);
+  transReset();
   memory.fill(TLB_BASE, 0, TLB_SIZE);
   memory.fill(FRAME_TYPE_BASE, 0, FRAME_TYPE_SIZE);
   memory.fill(M2P_BASE, 0xff, M2P_SIZE);
@@ -61,7 +68,11 @@ export function coreInit(nrPages: u32, extraFrames: u32): u32 {
   resetTime();
   vcpuOpReset();
   grantTableReset();
+  profReset();
   tlbFlushAll();
+  shadowDomainStart(false);
+  logDirtyEnable(false);
+  setAuditAfterPtOps(false);
   invalidateCodeCaches();
   return 0;
 }
@@ -90,6 +101,7 @@ export function domainStart(): u32 {
   for (let s = ES; s <= GS; s++) startSegment(s);
   refreshMode();
   tlbFlushAll();
+  shadowDomainStart(true); // selects the slot of the CR3 the builder loaded
   invalidateCodeCaches();
   const si = frameHost(<u64>load<u32>(DOM_BASE + DOM_SHARED_INFO_MFN));
   if (si == 0) { setExitMessage('domainStart: shared_info frame is outside machine memory'); return 1; }
@@ -101,31 +113,45 @@ export function domainStart(): u32 {
 
 /** Runs at most `budget` instructions; returns an EXIT_* code (layout.ts). */
 export function run(budget: u32): u32 {
-  beginSlice();
+  if (!profiling()) return runSlice(budget);
+  beginSlice(); // a record may end the slice early (profiler buffer full): that request must survive
+  profRecord(PROF_K_SLICE_BEGIN, profSliceMode(), budget);
+  const before = load<u64>(CNT_BASE + CNT_INSTRUCTIONS);
+  const exit = runSlice(budget);
+  profRecord(PROF_K_SLICE_END, exit, <u32>(load<u64>(CNT_BASE + CNT_INSTRUCTIONS) - before));
+  return exit;
+}
+
+function runSlice(budget: u32): u32 {
+  if (!profiling()) beginSlice();
   const state = load<u32>(DOM_BASE + DOM_STATE);
   if (state == DOMSTATE_SHUTDOWN) { requestStop(EXIT_SHUTDOWN, 0); return EXIT_SHUTDOWN; }
   if (state == DOMSTATE_CRASHED) { requestStop(EXIT_CRASH, 0); return EXIT_CRASH; }
   store<u64>(CNT_BASE + CNT_SLICES, load<u64>(CNT_BASE + CNT_SLICES) + 1);
-  takeSingleshotExpired();
   checkTimers();
   if (stopRequested) return exitReason(); // a watchdog expired
   const blocked = DOM_BASE + DOM_VCPU + PV_BLOCKED;
   if (load<u32>(blocked) != 0) {
-    if (load<u8>(vcpuInfoHost()) == 0 && !isRealtime()) {
+    const pollWake = load<u32>(blocked) == BLOCKED_POLL && takePollWoken();
+    if (load<u8>(vcpuInfoHost()) == 0 && !pollWake && !isRealtime()) {
       // Deterministic clock: nothing else can happen while every vCPU sleeps, so jump to the next timer.
       const d = nextDeadline();
       if (d != 0) { skipTo(d); checkTimers(); }
       if (stopRequested) return exitReason();
     }
-    const pollTimedOut = load<u32>(blocked) == BLOCKED_POLL && takeSingleshotExpired();
-    if (load<u8>(vcpuInfoHost()) == 0 && !pollTimedOut) return EXIT_BLOCKED; // nothing pending: stay blocked
+    const pollTimedOut = load<u32>(blocked) == BLOCKED_POLL && takePollExpired();
+    if (load<u8>(vcpuInfoHost()) == 0 && !pollTimedOut && !pollWake) return EXIT_BLOCKED; // nothing pending: stay blocked
     store<u32>(blocked, 0);
+    cancelPollTimeout();
     runstateChange(RUNSTATE_running);
   }
   refreshTimeAreas();
+  transEnter(TRANS_K_EVENT, 0, TRANS_NO_SUB, 0); // recorded only if an upcall is delivered
   checkEvents();
+  transLeave();
   if (stopRequested) return exitReason();
-  execute(budget);
+  if (profiling()) executeProfiled(budget);
+  else execute(budget);
   return stopRequested ? exitReason() : EXIT_BUDGET;
 }
 
@@ -155,6 +181,25 @@ export function setInstructionTrace(on: u32): void { setTraceInstructions(on != 
 export function setCodePageCache(on: u32): void { setOptCodePageCache(on != 0); }
 export function setFastRepString(on: u32): void { setOptFastRepString(on != 0); }
 export function setDecodeCache(on: u32): void { setOptDecodeCache(on != 0); }
+/** The profiler (debug/profile.ts, docs/profiler.md): records transitions while on; off by default. */
+export function setProfiling(on: u32): void { profSetOn(on != 0); }
+export { profCalibrate } from './debug/profile';
+export function setShadowPageTables(on: u32): void {
+  const type = load<u32>(DOM_BASE + DOM_GUEST_TYPE);
+  shadowSetEnabled(on != 0, type == GUEST_PV32 || type == GUEST_PV64);
+}
+
+// ---- Shadow page tables, audit and log-dirty (mmu/shadow.ts, audit.ts, log-dirty.ts) ----
+/** Compares every shadow and TLB entry with the guest's tables; the count (details at AUDIT_BASE). */
+export function shadowAudit(): u32 { return audit(); }
+/** Tests: audit after every hypercall, emulated page-table store and CR3 load (CNT_AUDIT_ERRORS sums). */
+export function setShadowAuditAfterPtOps(on: u32): void { setAuditAfterPtOps(on != 0); }
+/** Log-dirty mode on (empty bitmap) or off; the bitmap is at DIRTY_BASE, one bit per PFN. */
+export function setLogDirty(on: u32): void { logDirtyEnable(on != 0); }
+/** After the host read the bitmap: clear it and write-protect every page again. */
+export function logDirtyCleanBitmap(): void { logDirtyClean(); }
+/** The current address space's shadow slot (its TLB tag is slot + 1), or -1 (shadows off). */
+export function shadowCurrentSlot(): i32 { return shadowActive ? shadowSlot : -1; }
 export { decodeCacheStat } from './cpu/decode-cache';
 
 /** Test entry: runs hypercall `nr` as if the current vCPU's guest kernel had made it; returns RAX. */

@@ -157,6 +157,16 @@ export const CNT_PT_UPDATES: u32 = 0x038;
 export const CNT_PTWR_EMULATIONS: u32 = 0x040;
 export const CNT_TLB_FLUSHES: u32 = 0x048;
 export const CNT_SLICES: u32 = 0x050;
+export const CNT_SHADOW_HITS: u32 = 0x058; // TLB misses served from the current address space's shadow
+export const CNT_SHADOW_MISSES: u32 = 0x060; // TLB misses the shadow could not serve (a page walk follows)
+export const CNT_SHADOW_FILLS: u32 = 0x068; // shadow entries written by page walks
+export const CNT_SHADOW_INVALIDATIONS: u32 = 0x070; // shadow entries dropped because a guest entry changed
+export const CNT_SHADOW_SWITCHES: u32 = 0x078; // CR3 changes that found their address space's shadow
+export const CNT_SHADOW_NEW: u32 = 0x080; // CR3 changes that had to start a new (or recycle an old) shadow
+export const CNT_SHADOW_RESETS: u32 = 0x088; // every shadow dropped at once (switch toggled, reverse map full, CR0/CR4/EFER)
+export const CNT_LOGDIRTY_MARKS: u32 = 0x090; // first writes to a clean page while log-dirty mode is on
+export const CNT_AUDITS: u32 = 0x098; // audit() runs
+export const CNT_AUDIT_ERRORS: u32 = 0x0a0; // disagreements audit() found, summed over runs
 export const CNT_HYPERCALL: u32 = 0x400; // 64 x u64: calls by hypercall number
 export const CNT_EXCEPTION: u32 = 0x600; // 32 x u64: exceptions by vector
 export const CNT_HYPERCALL_MAX: u32 = 64;
@@ -212,6 +222,39 @@ export const FRAME_TYPE_BASE: u32 = 0x180000;
 export const FRAME_INFO_SIZE: u32 = 4; // u8 type, u8 flags (pinned, validated), u16 type reference count
 export const FRAME_TYPE_SIZE: u32 = 0x200000; // MAX_FRAMES x FRAME_INFO_SIZE
 
+// ---- Profiler (debug/profile.ts, docs/profiler.md): transitions recorded while profiling is on --
+// A linear buffer the host drains after every slice (reads PROF_COUNT records, sets it back to 0).
+// Record: u8 kind (PROF_K_*), u8 vCPU, u16 a, u32 b, u64 retired guest instructions, u64 virtual TSC
+// (ns), f64 host time (ns, from the imported clock). Kinds below say what a and b hold.
+export const PROF_BASE: u32 = 0x380000;
+export const PROF_SIZE: u32 = 0x80000;
+export const PROF_COUNT: u32 = 0x000; // u32: records in the buffer; the host sets it back to 0 when it drains
+export const PROF_LOST: u32 = 0x008; // u64: records dropped because the buffer was full (free-running)
+export const PROF_RECORDS: u32 = 0x1000; // the first record
+export const PROF_RECORD_SIZE: u32 = 0x20;
+export const PROF_CAPACITY: u32 = 0x3f80; // records: (PROF_SIZE - PROF_RECORDS) / PROF_RECORD_SIZE
+export const PROF_HIGH_WATER: u32 = PROF_CAPACITY - 0x100; // the slice ends here; instants are dropped beyond it
+export const PROF_NO_SUB: u32 = 0xffffffff; // b of HCALL_ENTER for a hypercall without sub-ops
+export const PROF_CALIBRATE: u32 = 0xfffe; // a of the HCALL records profCalibrate() writes (never a real call)
+export const PROF_K_SLICE_BEGIN: u32 = 1; // a = bit 0: guest kernel mode, bit 1: vCPU blocked; b = instruction budget
+export const PROF_K_SLICE_END: u32 = 2; // a = EXIT_* reason, b = instructions retired in the slice
+export const PROF_K_HCALL_ENTER: u32 = 3; // a = hypercall number (0xffff for 0xfffe and above), b = sub-op or PROF_NO_SUB
+export const PROF_K_HCALL_EXIT: u32 = 4; // a = hypercall number, b = result (low 32 bits)
+export const PROF_K_DELIVER_BEGIN: u32 = 5; // a = PROF_D_*, b = vector (PROF_D_FAULT, PROF_D_SOFTINT)
+export const PROF_K_DELIVER_END: u32 = 6; // a = PROF_D_*, b = PROF_OUT_*
+export const PROF_K_MODE: u32 = 7; // a = the guest mode now (0 user, 1 kernel)
+export const PROF_K_PT_UPDATE: u32 = 8; // one page-table entry written (mmu_update, update_va_mapping, writable page tables)
+export const PROF_K_TIMER: u32 = 9; // a = 1 singleshot | 2 periodic: the timers that fired VIRQ_TIMER
+export const PROF_K_EVENT_PENDING: u32 = 10; // b = the port set pending
+export const PROF_D_FAULT: u32 = 0; // an exception raised by an instruction
+export const PROF_D_SOFTINT: u32 = 1; // INT n, INT3, INTO, INT1 through the guest's trap table
+export const PROF_D_SYSCALL: u32 = 2; // SYSCALL or SYSENTER from guest user mode, to the guest kernel
+export const PROF_D_EVENT: u32 = 3; // the event upcall
+export const PROF_D_FAILSAFE: u32 = 4; // the failsafe callback
+export const PROF_OUT_BOUNCED: u32 = 0; // a bounce frame was built: the guest's handler runs next
+export const PROF_OUT_EMULATED: u32 = 1; // Xen served it itself (privileged instruction, writable page table)
+export const PROF_OUT_FAILED: u32 = 2; // not delivered: the domain crashed, or it turned into a #GP
+
 // ---- M2P table that guests read at the machphys window (8-byte entries for PV64, 4 for PV32) --
 export const M2P_BASE: u32 = 0x400000;
 export const M2P_SIZE: u32 = 0x400000;
@@ -219,6 +262,62 @@ export const M2P_SIZE: u32 = 0x400000;
 // ---- Decoded-instruction cache (cpu/decode-cache.ts): the table, then a bit per frame with code --
 export const DCACHE_BASE: u32 = 0x800000;
 export const DCACHE_SIZE: u32 = 0x90000; // 16384 entries of 32 bytes + MAX_FRAMES bits
+
+// ---- Shadow page tables (mmu/shadow.ts): per address space, direct-mapped like the TLB -----------
+// SHADOW_SLOTS address spaces, each SHADOW_SLOT_ENTRIES entries of TLB_ENTRY_SIZE bytes in the
+// TLB's format (u64 page-aligned linear address | 1, u32 host offset, u32 rights).
+export const SHADOW_BASE: u32 = 0x900000;
+export const SHADOW_SLOTS: u32 = 32;
+export const SHADOW_SLOT_ENTRIES: u32 = 0x2000;
+export const SHADOW_SLOT_BYTES: u32 = SHADOW_SLOT_ENTRIES * TLB_ENTRY_SIZE;
+export const SHADOW_SIZE: u32 = SHADOW_SLOTS * SHADOW_SLOT_BYTES;
+// Per slot, SHADOW_META_STRIDE bytes: u64 root (the CR3 value), u64 last use, u32 in use, u32 entries filled.
+export const SHADOW_META_BASE: u32 = 0xd00000;
+export const SHADOW_META_SIZE: u32 = 0x1000;
+export const SHADOW_META_STRIDE: u32 = 0x20;
+export const SHADOW_META_ROOT: u32 = 0x00;
+export const SHADOW_META_USED: u32 = 0x08;
+export const SHADOW_META_IN_USE: u32 = 0x10;
+export const SHADOW_META_FILLED: u32 = 0x14;
+// Reverse map: guest page-table frame -> the shadows that used it and the address range it maps.
+// RMAP_ENTRIES of 16 bytes, open addressing: u32 mfn + 1 (0 = empty), u32 slot mask, u64 range base | level | RMAP_MULTI.
+export const RMAP_BASE: u32 = 0xd10000;
+export const RMAP_ENTRIES: u32 = 0x4000;
+export const RMAP_SIZE: u32 = RMAP_ENTRIES * 0x10;
+// Log-dirty bitmap (mmu/log-dirty.ts): one bit per guest frame (PFN), set by the first write after a clean.
+export const DIRTY_BASE: u32 = 0xd50000;
+export const DIRTY_SIZE: u32 = 0x10000; // MAX_FRAMES bits
+// Audit report (mmu/audit.ts): u32 count, then up to AUDIT_MAX records of 32 bytes
+// (u32 kind, u32 slot, u64 linear, u64 shadow host|rights, u64 guest host|rights).
+export const AUDIT_BASE: u32 = 0xd60000;
+export const AUDIT_SIZE: u32 = 0x1000;
+export const AUDIT_COUNT: u32 = 0x00;
+export const AUDIT_RECORDS: u32 = 0x20;
+export const AUDIT_RECORD_SIZE: u32 = 0x20;
+export const AUDIT_MAX: u32 = 0x7f;
+// Transitions ring (debug/transitions.ts, workers/transitions.ts): the last TRANS_COUNT times the vCPU
+// entered the hypervisor or switched guest mode, always recorded (a few stores per transition).
+// Entry: u64 guest RIP of the instruction that left guest context, u64 RIP it continues at, u64 info
+// (hypercall: result; #PF: CR2), u8 kind (TRANS_K_*), u8 mode before, u8 mode after (bits 0-1: CPL,
+// bit 2: guest kernel mode), u8 TRANS_F_* flags, u16 a (hypercall number or vector), u16 sub-op (0xffff none).
+export const TRANS_BASE: u32 = 0xd70000;
+export const TRANS_SIZE: u32 = 0x3000;
+export const TRANS_HEAD: u32 = 0x000; // u32: free-running count of entries written
+export const TRANS_ENTRIES: u32 = 0x100; // the first entry
+export const TRANS_ENTRY_SIZE: u32 = 0x20;
+export const TRANS_COUNT: u32 = 0x100; // entries (a power of two)
+export const TRANS_MODE_KERNEL: u32 = 4; // bit of a mode byte: guest kernel mode (PV64's flag, PV32's ring 1)
+export const TRANS_K_HYPERCALL: u32 = 1; // a = hypercall number
+export const TRANS_K_SYSCALL: u32 = 2; // SYSCALL from guest user mode (a system call through Xen)
+export const TRANS_K_SYSENTER: u32 = 3; // SYSENTER
+export const TRANS_K_SOFTINT: u32 = 4; // INT n / INT3 / INTO / INT1 through the trap table, a = vector
+export const TRANS_K_FAULT: u32 = 5; // an exception raised by an instruction, a = vector
+export const TRANS_K_EVENT: u32 = 6; // an event upcall on entry to a slice (the vCPU woke or had one pending)
+export const TRANS_K_DIRECT: u32 = 7; // a guest mode change without the hypervisor (IRET, far return)
+export const TRANS_F_EMULATED: u32 = 1; // Xen served it itself (privileged instruction, writable page table)
+export const TRANS_F_UPCALL: u32 = 2; // an event upcall was delivered on the way back to the guest
+export const TRANS_F_STOPPED: u32 = 4; // the domain crashed or shut down
+export const TRANS_NO_SUB: u32 = 0xffff;
 
 // ---- Guest machine memory: MFN n is at GUEST_RAM_BASE + n * PAGE_SIZE --------------------------
 export const GUEST_RAM_BASE: u32 = 0x1000000;

@@ -8,6 +8,12 @@ import * as xen from './xen/traps';
 import { xenCpuid } from './xen/cpuid';
 import { readVirtualTsc } from './xen/time';
 import { xenReadDescriptor } from './xen/descriptors';
+import {
+  TRANS_K_HYPERCALL, TRANS_K_SYSCALL, TRANS_K_SYSENTER, TRANS_K_SOFTINT, TRANS_K_FAULT, TRANS_NO_SUB,
+  TRANS_MODE_KERNEL, CPU_BASE, CPU_GPR, GUEST_PV32, GUEST_PV64,
+} from './layout';
+import { transEnter, transLeave, transMode, transSubop } from './debug/transitions';
+import { faultVector, pendingCr2 } from './cpu/fault';
 
 @inline function isBare(): bool {
   const t = load<u32>(DOM_BASE + DOM_GUEST_TYPE);
@@ -16,8 +22,17 @@ import { xenReadDescriptor } from './xen/descriptors';
 
 /** A fault is pending after an instruction (cpu/fault.ts): deliver it or stop. */
 export function deliverFault(): void {
-  if (isBare()) bare.stopOnFault();
-  else xen.deliverPendingFault();
+  if (isBare()) { bare.stopOnFault(); return; }
+  transEnter(TRANS_K_FAULT, faultVector, TRANS_NO_SUB, faultVector == 14 ? pendingCr2() : 0);
+  xen.deliverPendingFault();
+  transLeave();
+}
+
+/** A hypercall is being made: its number and sub-op for the transitions ring (debug/transitions.ts). */
+function enterHypercall(pv64: bool): void {
+  const nr = load<u64>(CPU_BASE + CPU_GPR) & (pv64 ? 0xffffffffffffffff : 0xffffffff); // RAX
+  const a1 = load<u64>(CPU_BASE + CPU_GPR + (pv64 ? 7 * 8 : 3 * 8)) & (pv64 ? 0xffffffffffffffff : 0xffffffff); // RDI / EBX
+  transEnter(TRANS_K_HYPERCALL, nr < 0xffff ? <u32>nr : 0xffff, transSubop(nr, a1), 0);
 }
 
 // Kinds of software interrupt instruction.
@@ -32,20 +47,31 @@ export const SOFTINT_INT1: u32 = 3; // F1 (ICEBP)
  * or #GP as for a gate whose DPL is below CPL.
  */
 export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
-  if (isBare()) bare.softwareInterrupt(vector, nextRip, kind);
-  else xen.softwareInterrupt(vector, nextRip, kind);
+  if (isBare()) { bare.softwareInterrupt(vector, nextRip, kind); return; }
+  if (kind == SOFTINT_INTN && vector == 0x82 && load<u32>(DOM_BASE + DOM_GUEST_TYPE) == GUEST_PV32 && (transMode() & 3) == 1) {
+    enterHypercall(false);
+  } else {
+    transEnter(TRANS_K_SOFTINT, kind == SOFTINT_INTN ? vector : kind == SOFTINT_INT3 ? 3 : kind == SOFTINT_INTO ? 4 : 1, TRANS_NO_SUB, 0);
+  }
+  xen.softwareInterrupt(vector, nextRip, kind);
+  transLeave();
 }
 
 /** SYSCALL executed at RIP (EFER.SCE is assumed on); `nextRip` follows it. */
 export function syscallInstruction(nextRip: u64): void {
-  if (isBare()) bare.syscallInstruction(nextRip);
-  else xen.syscallInstruction(nextRip);
+  if (isBare()) { bare.syscallInstruction(nextRip); return; }
+  if (load<u32>(DOM_BASE + DOM_GUEST_TYPE) == GUEST_PV64 && (transMode() & TRANS_MODE_KERNEL) != 0) enterHypercall(true);
+  else transEnter(TRANS_K_SYSCALL, 0, TRANS_NO_SUB, 0);
+  xen.syscallInstruction(nextRip);
+  transLeave();
 }
 
 /** SYSENTER executed at RIP. */
 export function sysenterInstruction(nextRip: u64): void {
-  if (isBare()) bare.syscallInstruction(nextRip);
-  else xen.sysenterInstruction(nextRip);
+  if (isBare()) { bare.syscallInstruction(nextRip); return; }
+  transEnter(TRANS_K_SYSENTER, 0, TRANS_NO_SUB, 0);
+  xen.sysenterInstruction(nextRip);
+  transLeave();
 }
 
 /** CPUID: writes EAX, EBX, ECX, EDX for (leaf, subleaf) per the platform's CPUID policy. */

@@ -24,13 +24,22 @@ export function formatRegisters(r: Registers): string[] {
   return lines;
 }
 
-/** The --stats line: instructions, wall_ms, mips, hypercalls by name, exceptions by vector. */
+/** The --stats line: instructions, wall_ms, mips, hypercalls by name, exceptions by vector, the MMU counters. */
 export function statsLine(s: DomainStats): string {
   return JSON.stringify({
     instructions: s.instructions,
     wall_ms: s.wall_ms,
     mips: s.mips,
+    hypercalls_total: s.hypercalls_total,
     hypercalls: s.hypercalls,
     exceptions: s.exceptions,
+    events_delivered: s.events_delivered,
+    mmu: {
+      tlb_hits: s.tlb_hits, tlb_misses: s.tlb_misses, tlb_flushes: s.tlb_flushes, page_walks: s.page_walks,
+      shadow_hits: s.shadow_hits, shadow_misses: s.shadow_misses, shadow_fills: s.shadow_fills,
+      shadow_invalidations: s.shadow_invalidations, shadow_switches: s.shadow_switches, shadow_new: s.shadow_new,
+      shadow_resets: s.shadow_resets, pt_updates: s.pt_updates, ptwr_emulations: s.ptwr_emulations,
+      logdirty_marks: s.logdirty_marks, audits: s.audits, audit_errors: s.audit_errors,
+    },
   });
 }

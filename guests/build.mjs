@@ -28,19 +28,38 @@ const TEST_AREAS = [
   { area: 'events' },
   { area: 'memory' },
   { area: 'grants' },
-  { area: 'console' },
+  { area: 'console', common: ['guests/common/console-in.c'] },
   { area: 'xenstore', common: ['guests/common/xenstore.c'] },
   { area: 'shutdown', common: ['guests/common/xenstore.c'] },
+  { area: 'logdirty', common: ['guests/common/console-in.c'] },
 ];
 
 // One benchmark guest per measurement (bench/README.md): guests/bench/<bench>.c ->
 // images/bench-<bench>-<type>.elf; `common` is the support code it needs besides bench.c.
 const BENCHMARKS = [
   { bench: 'int', common: ['guests/bench/workload.c'] },
-  { bench: 'hypercall' },
-  { bench: 'event', common: TEST_COMMON },
+  { bench: 'hypercall', common: ['guests/bench/op-null.c'] },
+  { bench: 'event', common: [...TEST_COMMON, 'guests/bench/op-event.c'] },
   { bench: 'ctxswitch', common: ['guests/common/mm.c'] },
-  { bench: 'ptupdate', common: ['guests/common/mm.c'] },
+  { bench: 'ptupdate', common: ['guests/common/mm.c', 'guests/bench/op-pt.c'] },
+];
+
+// The demo guests for learners (guests/README.md, "Demo guests"): guests/demos/<demo>.c ->
+// images/<demo>-<type>.elf. They narrate what they do (common/demo.c) on top of the test support
+// code; `common` is what they need besides it, `defines` extra -D flags for that image only.
+const DEMO_COMMON = [...TEST_COMMON, 'guests/common/demo.c', 'guests/common/probe.c'];
+const DEMOS = [
+  { demo: 'paging-lab', common: ['guests/common/frames.c', 'guests/common/ptwalk.c'] },
+  { demo: 'privilege-lab', common: ['guests/demos/privilege-user.S'] },
+  {
+    demo: 'hcall-bench',
+    common: ['guests/common/cmdline.c', 'guests/bench/op-null.c', 'guests/bench/op-event.c', 'guests/bench/op-pt.c'],
+    defines: ['-DXEN_COUNT_HYPERCALLS', '-Iguests/bench'],
+  },
+  {
+    demo: 'minishell',
+    common: ['guests/common/console-in.c', 'guests/common/frames.c', 'guests/common/ptwalk.c'],
+  },
 ];
 
 // One row per image name; every guest is built for both types.
@@ -57,8 +76,15 @@ const GUESTS = [
   ...BENCHMARKS.map(({ bench, common = [] }) => ({
     name: `bench-${bench}`,
     guestOs: `xenwasm-bench-${bench}`,
-    sources: [...common, 'guests/bench/bench.c', `guests/bench/${bench}.c`],
+    sources: [...common, 'guests/common/cmdline.c', 'guests/bench/bench.c', `guests/bench/${bench}.c`],
     raw: false,
+  })),
+  ...DEMOS.map(({ demo, common = [], defines = [] }) => ({
+    name: demo,
+    guestOs: `xenwasm-${demo}`,
+    sources: [...DEMO_COMMON, ...common, `guests/demos/${demo}.c`],
+    raw: false,
+    defines,
   })),
 ];
 
@@ -227,6 +253,7 @@ function buildOne(guest, type, gccInclude, work) {
   if (!guest.raw) sources.unshift('guests/common/hypercall-page.S');
   const defines = [`-DGUEST_OS_NAME="${guest.guestOs}"`];
   if (guest.raw) defines.push('-DXEN_HYPERCALL_RAW');
+  defines.push(...(guest.defines ?? []));
   const dir = join(work, `${guest.name}-${type}`);
   mkdirSync(dir, { recursive: true });
 

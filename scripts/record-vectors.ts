@@ -12,8 +12,9 @@ import { createGzip } from 'node:zlib';
 import { buildOracle } from '../test/oracle/build.mjs';
 import { generate, parseArgs } from '../test/oracle/gen.ts';
 import { FORMS, rowName } from '../test/oracle/forms.ts';
+import { FORMS64 } from '../test/oracle/forms64.ts';
 
-const USAGE = 'usage: npm run vectors:record -- [--seed N] [--count N] [--mode 32] [--kind forms|raw] [--out FILE.jsonl.gz]';
+const USAGE = 'usage: npm run vectors:record -- [--seed N] [--count N] [--mode 32|64] [--kind forms|raw|sse|x87|int] [--out FILE.jsonl.gz]';
 
 async function main() {
   const argv = process.argv.slice(2);
@@ -69,7 +70,7 @@ async function main() {
         if (skips.length < 5) skips.push(line.slice(0, 200));
         continue;
       }
-      if (kind === 'forms') {
+      if (kind === 'forms' || kind === 'int') {
         const m = /"x_op":"([^"]*)"/.exec(line);
         if (m) ops.add(rowName(m[1]));
       }
@@ -93,8 +94,8 @@ async function main() {
 
   console.log(`wrote ${written} vectors to ${out} (${statSync(out).size} bytes)`);
   if (skipped) console.log(`skipped ${skipped} (the oracle could not run them), e.g.:\n  ${skips.join('\n  ')}`);
-  if (kind === 'forms') {
-    const names = new Set(FORMS.map((f) => f.name));
+  if (kind === 'forms' || kind === 'int') {
+    const names = new Set((kind === 'int' ? FORMS64 : FORMS).map((f) => f.name));
     const missing = [...names].filter((n) => !ops.has(n));
     console.log(`forms covered: ${names.size - missing.length} of ${names.size} rows${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
   }

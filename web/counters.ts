@@ -1,9 +1,11 @@
-// The counters panel: one DomainStats snapshot (workers/api.ts) rendered as numbers plus two small
-// tables (hypercalls by name, exceptions by vector). While the domain runs, hypercalls per second is
-// the difference between two snapshots over page time (so it falls to zero while paused); once the
-// domain has stopped it is the average over the domain's run time.
+// The counters panel: one reading of a domain's counters (web/sampler.ts) rendered as numbers plus
+// two small tables (hypercalls by name, exceptions by vector). While the domain runs, MIPS and
+// hypercalls per second are the sampler's rates over page time (so they fall to zero while paused);
+// once the domain has stopped they are averages over the domain's run time.
 // Every value cell carries data-counter="<name>" so tests and tools can read it.
-import type { DomainStats } from '../workers/api.ts';
+import { hypercallName } from '../workers/hypercalls.ts';
+import { vectorName } from '../workers/vector-names.ts';
+import type { Reading } from './sampler.ts';
 
 const int = new Intl.NumberFormat('en-US');
 const dec1 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -13,23 +15,38 @@ interface Row {
   key: string;
   label: string;
   title: string;
-  value(s: DomainStats, rate: Rates): string;
+  value(r: Reading, running: boolean): string;
 }
 
-interface Rates {
-  hypercallsPerSecond: number;
+/** Per second: the live rate while running, else the average over the run time. */
+function perSecond(r: Reading, running: boolean, live: number | undefined, total: number): number {
+  if (running) return live ?? 0;
+  return r.counters.wall_ms > 0 ? (total * 1000) / r.counters.wall_ms : 0;
 }
 
 const ROWS: Row[] = [
-  { key: 'instructions', label: 'Instructions retired', title: 'Guest instructions executed so far', value: (s) => int.format(s.instructions) },
-  { key: 'mips', label: 'MIPS', title: 'Million guest instructions per second of run time', value: (s) => dec1.format(s.mips) },
-  { key: 'hypercalls_per_s', label: 'Hypercalls / s', title: 'Over the last refresh while running; the average over the run time once stopped', value: (_, r) => int.format(Math.round(r.hypercallsPerSecond)) },
-  { key: 'hypercalls_total', label: 'Hypercalls', title: 'All hypercalls since boot', value: (s) => int.format(s.hypercalls_total) },
-  { key: 'exceptions_total', label: 'Exceptions', title: 'Exceptions raised by guest code', value: (s) => int.format(s.exceptions_total) },
-  { key: 'events_delivered', label: 'Events delivered', title: 'Event-channel upcalls into the guest', value: (s) => int.format(s.events_delivered) },
-  { key: 'pt_updates', label: 'Page-table updates', title: 'Validated guest page-table writes', value: (s) => int.format(s.pt_updates) },
-  { key: 'tlb', label: 'TLB misses / page walks', title: 'Software TLB misses and the page-table walks they caused (hits are not counted on the fast path)', value: (s) => `${int.format(s.tlb_misses)} / ${int.format(s.page_walks)}` },
-  { key: 'wall_ms', label: 'Run time', title: 'Wall-clock time spent running guest code', value: (s) => duration(s.wall_ms) },
+  { key: 'instructions', label: 'Instructions retired', title: 'Guest instructions executed so far', value: (r) => int.format(r.counters.instructions) },
+  {
+    key: 'mips', label: 'MIPS', title: 'Million guest instructions per second: over the last sample while running, over the run time once stopped',
+    value: (r, run) => dec1.format(perSecond(r, run, r.rates?.mips, r.counters.instructions / 1e6)),
+  },
+  {
+    key: 'hypercalls_per_s', label: 'Hypercalls / s', title: 'Over the last sample while running; the average over the run time once stopped',
+    value: (r, run) => int.format(Math.round(perSecond(r, run, r.rates?.hypercalls, r.counters.hypercalls_total))),
+  },
+  { key: 'hypercalls_total', label: 'Hypercalls', title: 'All hypercalls since boot', value: (r) => int.format(r.counters.hypercalls_total) },
+  { key: 'exceptions_total', label: 'Exceptions', title: 'Exceptions raised by guest code', value: (r) => int.format(r.counters.exceptions_total) },
+  { key: 'events_delivered', label: 'Events delivered', title: 'Event-channel upcalls into the guest', value: (r) => int.format(r.counters.events_delivered) },
+  { key: 'pt_updates', label: 'Page-table updates', title: 'Validated guest page-table writes', value: (r) => int.format(r.counters.pt_updates) },
+  {
+    key: 'tlb', label: 'TLB misses / page walks', title: 'Software TLB misses and the page-table walks they caused (hits are not counted on the fast path)',
+    value: (r) => `${int.format(r.counters.tlb_misses)} / ${int.format(r.counters.page_walks)}`,
+  },
+  { key: 'wall_ms', label: 'Run time', title: 'Wall-clock time spent running guest code', value: (r) => duration(r.counters.wall_ms) },
+  {
+    key: 'source', label: 'Read from', title: 'Shared memory when the page is cross-origin isolated (no message to the worker), else stats() messages',
+    value: (r) => r.source,
+  },
 ];
 
 function duration(ms: number): string {
@@ -39,8 +56,8 @@ function duration(ms: number): string {
 }
 
 export interface CountersPanel {
-  /** Shows a snapshot taken at page time `nowMs`; `running` says whether the domain still runs. */
-  update(stats: DomainStats, nowMs: number, running: boolean): void;
+  /** Shows a reading; `running` says whether the domain still runs (live rates) or has stopped. */
+  update(reading: Reading, running: boolean): void;
   clear(): void;
 }
 
@@ -61,31 +78,25 @@ export function createCounters(root: HTMLElement): CountersPanel {
   const exceptions = table('Exceptions by vector', 'vector', 'exceptions');
   root.append(list, hypercalls.section, exceptions.section);
 
-  let last: { stats: DomainStats; at: number } | undefined;
-
   function clear() {
-    last = undefined;
     for (const dd of cells.values()) dd.textContent = '–';
-    hypercalls.fill({});
-    exceptions.fill({});
+    hypercalls.fill([]);
+    exceptions.fill([]);
   }
   clear();
 
   return {
-    update(stats, nowMs, running) {
-      let hypercallsPerSecond = 0;
-      if (!running) {
-        hypercallsPerSecond = stats.wall_ms > 0 ? (stats.hypercalls_total * 1000) / stats.wall_ms : 0;
-      } else if (last && nowMs > last.at) {
-        hypercallsPerSecond = ((stats.hypercalls_total - last.stats.hypercalls_total) * 1000) / (nowMs - last.at);
-      }
-      last = { stats, at: nowMs };
-      for (const row of ROWS) cells.get(row.key)!.textContent = row.value(stats, { hypercallsPerSecond });
-      hypercalls.fill(stats.hypercalls);
-      exceptions.fill(stats.exceptions);
+    update(reading, running) {
+      for (const row of ROWS) cells.get(row.key)!.textContent = row.value(reading, running);
+      hypercalls.fill(named(reading.counters.hypercalls_by_nr, hypercallName));
+      exceptions.fill(named(reading.counters.exceptions_by_vector, vectorName));
     },
     clear,
   };
+}
+
+function named(counts: number[], name: (i: number) => string): [string, number][] {
+  return counts.flatMap((n, i) => (n > 0 ? [[name(i), n] as [string, number]] : []));
 }
 
 function table(caption: string, keyHeader: string, name: string) {
@@ -103,8 +114,8 @@ function table(caption: string, keyHeader: string, name: string) {
   section.append(h, t, empty);
   return {
     section,
-    fill(counts: Record<string, number>) {
-      const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    fill(counts: [string, number][]) {
+      const entries = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
       body.replaceChildren(
         ...entries.map(([k, n]) => {
           const tr = el('tr');

@@ -1,8 +1,8 @@
-// One running domain as the page sees it: a module worker (workers/vm.worker.ts) driven only
-// through the VmApi contract (workers/api.ts), spawned by workers/host/browser.ts (the core is
-// compiled once on this thread and handed to each worker; calls fail instead of hanging once the
-// worker died). A Domain is used once: "reset" destroys it and boots a new one, as `xl destroy` +
-// `xl create` would.
+// One domain as the page sees it: a module worker (workers/vm.worker.ts) driven only through the
+// VmApi contract (workers/api.ts), spawned by workers/host/browser.ts (the core is compiled once on
+// this thread and handed to each worker; calls fail instead of hanging once the worker died). Every
+// call is asynchronous: the page never waits on the emulator. A Domain is used once: "reset" destroys
+// it and builds a new one, as `xl destroy` + `xl create` would.
 import type { DomainConfig, DomainExit, DomainInfo, DomainStats, ShutdownControl, ShutdownRequest } from '../workers/api.ts';
 import { spawnVm, type VmHandle } from '../workers/host/browser.ts';
 
@@ -13,24 +13,36 @@ export interface DomainEvents {
 
 export class Domain {
   private destroyed = false;
-  info: DomainInfo | undefined;
+  private events?: DomainEvents;
 
-  private constructor(private readonly handle: VmHandle) {}
+  private constructor(private readonly handle: VmHandle, readonly info: DomainInfo) {}
 
-  /** Spawns a worker, builds the domain from the kernel bytes and starts it. */
-  static async boot(config: DomainConfig, events: DomainEvents): Promise<Domain> {
-    const domain = new Domain(spawnVm());
+  /**
+   * Spawns a worker and builds the domain from the kernel bytes, without starting it. Console bytes
+   * and the exit go to the events given to start(). Throws (and ends the worker) when the loader or
+   * the builder refuses the image: the message names the file and the cause.
+   */
+  static async create(config: DomainConfig): Promise<Domain> {
+    const handle = spawnVm();
+    // The guest writes and exits only once started, so the domain exists by then.
+    let domain: Domain | undefined;
     try {
-      domain.info = await domain.handle.create(config, {
-        onConsole: (bytes) => domain.destroyed || events.onConsole(bytes),
-        onExit: (exit) => domain.destroyed || events.onExit(exit),
+      const info = await handle.create(config, {
+        onConsole: (bytes) => domain && !domain.destroyed && domain.events?.onConsole(bytes),
+        onExit: (exit) => domain && !domain.destroyed && domain.events?.onExit(exit),
       });
-      await domain.handle.vm.start();
+      domain = new Domain(handle, info);
       return domain;
     } catch (e) {
-      await domain.destroy();
+      await handle.terminate().catch(() => {});
       throw e;
     }
+  }
+
+  /** Starts the vCPU; from now on the guest's console and its exit go to `events`. */
+  async start(events: DomainEvents): Promise<void> {
+    this.events = events;
+    await this.handle.vm.start();
   }
 
   pause(): Promise<void> {
@@ -45,6 +57,11 @@ export class Domain {
     return this.handle.vm.stats();
   }
 
+  /** The shared counter mirror (workers/counter-mirror.ts), or undefined: then poll stats(). */
+  counters(): Promise<SharedArrayBuffer | undefined> {
+    return this.handle.vm.counters();
+  }
+
   /** Asks the guest to power off or reboot through xenstore control/shutdown (xl shutdown / reboot). */
   shutdown(reason: ShutdownRequest): Promise<ShutdownControl> {
     return this.handle.vm.shutdown(reason);
@@ -54,7 +71,11 @@ export class Domain {
     return this.handle.vm.sendInput(bytes);
   }
 
-  /** Releases the domain and ends its worker; safe to call twice and on a dead worker. */
+  get alive(): boolean {
+    return !this.destroyed;
+  }
+
+  /** Releases the domain and ends its worker (xl destroy); safe to call twice and on a dead worker. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;

@@ -1,9 +1,8 @@
 // The hypercall table panel: every row of workers/hypercalls.ts (number, name, status for the
-// running guest's type, the note as a tooltip) with the live call count per number from
-// DomainStats.hypercalls_by_nr. Sortable by number or by count (click the column header); a number
+// running guest's type, the note as a tooltip) with the live call count per number (the counter
+// region's CNT_HYPERCALL array, as web/sampler.ts reads it). Sortable by number or by count (click the column header); a number
 // outside the table that the guest called anyway gets a row too (the core answers it -ENOSYS).
 // Rows carry data-nr, cells data-col ("nr", "name", "status", "count") for tests and tools.
-import type { DomainStats } from '../workers/api.ts';
 import { HYPERCALLS, hypercallName, type HypercallRow, type HypercallStatus } from '../workers/hypercalls.ts';
 
 const int = new Intl.NumberFormat('en-US');
@@ -20,8 +19,8 @@ type SortKey = 'nr' | 'count';
 export interface HypercallPanel {
   /** The guest type whose status column to show (undefined: no guest yet). */
   setGuestType(type: GuestType | undefined): void;
-  /** Shows the counts of one stats snapshot. */
-  update(stats: DomainStats): void;
+  /** Shows the call counts, indexed by hypercall number. */
+  update(byNr: readonly number[]): void;
   clear(): void;
 }
 
@@ -139,9 +138,8 @@ export function createHypercallPanel(root: HTMLElement): HypercallPanel {
       for (const line of lines.values()) showStatus(line);
       summarize();
     },
-    update(stats) {
-      const counts = stats.hypercalls_by_nr ?? [];
-      counts.forEach((n, nr) => {
+    update(byNr) {
+      byNr.forEach((n, nr) => {
         const line = lines.get(nr) ?? (n > 0 ? addLine(nr) : undefined);
         if (line && line.calls !== n) showCount(line, n);
       });

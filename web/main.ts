@@ -1,368 +1,166 @@
-// The page: picks a demo guest, boots it in a domain worker, shows its console in a terminal and, in
-// a side panel, its counters and the hypercall table with live counts; drives it with Start / Pause /
-// Resume / Reset, and Shut down / Reboot, which ask the guest through xenstore control/shutdown as
-// `xl shutdown` / `xl reboot` do (a guest that asks to reboot is booted again, as xl's default
-// on_reboot = "restart"). The default guest boots when the page opens. Whatever the guest or the
-// worker does (crash, bad image, dead worker), the page stays up and says what happened;
-// window.__xenwasm exposes the state for tests and tinkering.
+// The page: any number of domains, each in its own worker with its own console, controls, charts,
+// counters and hypercall table (web/domain-view.ts), laid out as tabs or side by side as tiles.
+// "+ New domain" opens another (xl create); closing a tab destroys its domain and ends its worker.
+// Files dropped anywhere on the page boot in the domain under the pointer (else the one shown).
+// The first domain boots the default guest when the page opens. Nothing here waits on a worker:
+// every call to one is asynchronous. window.__xenwasm exposes the state for tests and tinkering.
 import './styles.css';
-import type { DomainExit, DomainInfo, DomainStats, Registers, ShutdownRequest } from '../workers/api.ts';
-import { createCounters } from './counters.ts';
-import { createHypercallPanel } from './hypercalls.ts';
-import { Domain } from './domain.ts';
-import { DEFAULT_GUEST, fetchGuest, listGuests, type GuestImage } from './guests.ts';
 import { setupBench } from './bench.ts';
-import { createPicker } from './picker.ts';
-import { createTerminal } from './terminal.ts';
+import { DomainView, type DomainHook } from './domain-view.ts';
+import guestFiles from 'virtual:xenwasm-guests';
+import { DEFAULT_GUEST, fetchLinuxManifest, listGuests, type GuestEntry, type LinuxManifest } from './guests.ts';
+import { dragHasFiles, droppedFiles } from './kernel-files.ts';
 
-type UiState = 'idle' | 'booting' | 'running' | 'paused' | 'shutdown' | 'crashed' | 'error';
+type Layout = 'tabs' | 'tiles';
 
 /** What tests (and curious users in the devtools console) can read. */
 interface PageHook {
-  readonly console: string;
-  state: UiState;
-  stateLabel: string;
-  guest?: string;
-  info?: DomainInfo;
-  stats?: DomainStats;
-  exit?: DomainExit;
-  error?: string;
-  /** The text of the note under the toolbar (shutdown requests), when one shows. */
-  controlNote?: string;
-  /** Reboots the guest asked for (each booted it again). */
-  reboots: number;
+  readonly domains: DomainHook[];
+  /** The id of the domain shown (tabs layout) or last used. */
+  active?: number;
+  layout: Layout;
+  guests: Pick<GuestEntry, 'id' | 'label' | 'group' | 'file' | 'cmdline' | 'memory' | 'expect' | 'unavailable'>[];
+  linux?: LinuxManifest;
   crossOriginIsolated: boolean;
+  /** Opens a domain (as "+ New domain" does) and returns its id. */
+  newDomain(): number;
 }
 
-const STATS_INTERVAL_MS = 250;
-
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const stateEl = $<HTMLSpanElement>('state');
-const infoEl = $<HTMLDivElement>('guest-info');
-const buttons = {
-  start: $<HTMLButtonElement>('btn-start'),
-  pause: $<HTMLButtonElement>('btn-pause'),
-  resume: $<HTMLButtonElement>('btn-resume'),
-  reset: $<HTMLButtonElement>('btn-reset'),
-  shutdown: $<HTMLButtonElement>('btn-shutdown'),
-  reboot: $<HTMLButtonElement>('btn-reboot'),
-};
-const controlNote = $<HTMLDivElement>('control-note');
-const fault = {
-  box: $<HTMLElement>('fault'),
-  title: $<HTMLElement>('fault-title'),
-  message: $<HTMLElement>('fault-message'),
-  registers: $<HTMLElement>('fault-registers'),
-  traceBox: $<HTMLDetailsElement>('fault-trace-box'),
-  trace: $<HTMLElement>('fault-trace'),
-};
+const template = $<HTMLTemplateElement>('domain-template');
+const container = $<HTMLElement>('domains');
+const tabBar = $<HTMLElement>('domain-tabs');
 
-const term = createTerminal($('terminal'), (bytes) => {
-  if (domain && (ui === 'running' || ui === 'paused')) domain.sendInput(bytes).catch(reportBug);
-});
-const counters = createCounters($('counters'));
-const hypercalls = createHypercallPanel($('hypercalls'));
-setUpTabs();
-const guests = listGuests();
-const picker = createPicker($<HTMLSelectElement>('guest'), guests, DEFAULT_GUEST, (g) => void boot(g));
+const views: DomainView[] = [];
+const tabs = new Map<DomainView, HTMLElement>();
+let active: DomainView | undefined;
+let nextId = 1;
+let guests: GuestEntry[] = [];
 
 const hook: PageHook = {
-  get console() {
-    return term.text();
+  get domains() {
+    return views.map((v) => v.hook);
   },
-  state: 'idle',
-  stateLabel: 'idle',
-  reboots: 0,
+  layout: 'tabs',
+  guests: [],
   crossOriginIsolated: self.crossOriginIsolated === true,
+  newDomain: () => openDomain().id,
 };
 (window as unknown as { __xenwasm: PageHook }).__xenwasm = hook;
 
 if (!self.crossOriginIsolated) $('isolation-notice').hidden = false;
 setupBench();
 
-let domain: Domain | undefined;
-let ui: UiState = 'idle';
-/** Bumped on every boot: callbacks from an older domain are ignored. */
-let generation = 0;
-let polling = false;
-let pollAgain = false;
-let currentFile = '';
-let currentGuest: GuestImage | undefined;
-
-function setState(state: UiState, label: string = state) {
-  ui = state;
-  hook.state = state;
-  hook.stateLabel = label;
-  stateEl.dataset.state = state;
-  stateEl.textContent = label;
-  const live = state === 'running' || state === 'paused';
-  buttons.start.disabled = !(state === 'idle' || state === 'shutdown' || state === 'crashed' || state === 'error') || !picker.selected();
-  buttons.pause.disabled = state !== 'running';
-  buttons.resume.disabled = state !== 'paused';
-  buttons.reset.disabled = !(live || state === 'shutdown' || state === 'crashed' || state === 'error') || !picker.selected();
-  picker.setEnabled(state !== 'booting');
-  refreshControls();
-}
-
-/**
- * Shut down needs a running guest; Reboot also a guest that watches control/shutdown and does not
- * say it cannot reboot (it advertised control/feature-* flags without feature-reboot).
- */
-function refreshControls() {
-  const control = hook.stats?.shutdown_control;
-  const running = ui === 'running';
-  buttons.shutdown.disabled = !running;
-  const rebootable = !!control?.watched && (control.features.length === 0 || control.features.includes('reboot'));
-  buttons.reboot.disabled = !running || !rebootable;
-  buttons.reboot.title = !running
-    ? 'Ask the guest to reboot through xenstore control/shutdown, as xl reboot does'
-    : !control?.watched
-      ? 'The guest does not watch xenstore control/shutdown, so it cannot be asked to reboot'
-      : rebootable
-        ? 'Ask the guest to reboot through xenstore control/shutdown, as xl reboot does'
-        : 'The guest advertises control/feature-* without feature-reboot: it cannot reboot';
-}
-
-function showNote(kind: 'info' | 'warn', text: string) {
-  controlNote.dataset.kind = kind;
-  controlNote.textContent = text;
-  controlNote.hidden = false;
-  hook.controlNote = text;
-}
-
-function hideNote() {
-  controlNote.hidden = true;
-  hook.controlNote = undefined;
-}
-
-/** Boots `guest`; `reboot` keeps the console (the guest asked to reboot) instead of starting clean. */
-async function boot(guest: GuestImage, reboot = false): Promise<void> {
-  const my = ++generation;
-  const old = domain;
-  domain = undefined;
-  hook.guest = guest.id;
-  hook.info = hook.stats = hook.exit = hook.error = undefined;
-  if (!reboot) hook.reboots = 0;
-  setState('booting', 'booting…');
-  if (!reboot) term.clear();
-  term.setCursor(true);
-  counters.clear();
-  hypercalls.clear();
-  hypercalls.setGuestType(undefined);
-  hideNote();
-  fault.box.hidden = true;
-  currentFile = guest.file;
-  currentGuest = guest;
-  infoEl.textContent = `${guest.file}: loading`;
-  await old?.destroy();
-  try {
-    const kernel = await fetchGuest(guest);
-    if (my !== generation) return;
-    const d = await Domain.boot(
-      { name: guest.id, kernel, kernelName: guest.file, clock: 'realtime' },
-      {
-        onConsole: (bytes) => my === generation && term.write(bytes),
-        onExit: (exit) => my === generation && exited(exit),
-      },
-    );
-    if (my !== generation) return void d.destroy();
-    domain = d;
-    hook.info = d.info;
-    hypercalls.setGuestType(d.info?.guestType);
-    infoEl.textContent = describe(guest, d.info!);
-    if (ui === 'booting') setState('running');
-    void poll();
-    term.focus();
-  } catch (e) {
-    if (my === generation) failed(e instanceof Error ? e.message : String(e));
-  }
-}
-
-function describe(guest: GuestImage, info: DomainInfo): string {
-  const mib = (info.nrPages * 4) / 1024;
-  const os = [info.notes.GUEST_OS, info.notes.GUEST_VERSION].filter(Boolean).join(' ');
-  const parts = [guest.file, info.guestType, `${mib} MiB`, `entry 0x${info.entry.toString(16)}`];
-  if (os) parts.push(os);
-  return parts.join(' · ');
-}
-
-function exited(exit: DomainExit) {
-  hook.exit = exit;
-  hideNote();
-  term.setCursor(false);
-  if (exit.state === 'shutdown' && exit.reason === 'reboot' && currentGuest) {
-    // xl's default on_reboot = "restart": the same guest boots again, its console kept.
-    hook.reboots++;
-    term.note('\r\n[domain rebooting]');
-    void boot(currentGuest, true);
-    return;
-  }
-  if (exit.state === 'shutdown' && exit.reason !== 'crash') {
-    setState('shutdown', `shutdown (${exit.reason ?? 'unknown'})`);
-    term.note(`\r\n[domain shut down: ${exit.reason ?? 'unknown reason'}]`);
-  } else if (exit.state === 'limit') {
-    setState('shutdown', 'stopped (instruction limit)');
-    term.note(`\r\n[domain stopped: ${exit.message ?? 'instruction limit reached'}]`);
-  } else {
-    const message = exit.message ?? (exit.reason === 'crash' ? 'the guest reported a crash (SCHEDOP_shutdown, crash)' : 'unknown cause');
-    setState('crashed', 'crashed');
-    showFault('Domain crashed', message, exit.registers, exit.trace);
-    term.note(`\r\n[domain crashed: ${message}]`);
-  }
-  // The domain still answers stats() until it is destroyed: show the final numbers.
-  void poll();
-}
-
-function failed(message: string) {
-  hook.error = message;
-  setState('error', 'error');
-  term.setCursor(false);
-  if (!hook.info) infoEl.textContent = `${currentFile}: not started`;
-  showFault('The domain could not run', message);
-  const d = domain;
-  domain = undefined;
-  void d?.destroy();
-}
-
-function showFault(title: string, message: string, regs?: Registers, trace?: string[]) {
-  fault.title.textContent = title;
-  fault.message.textContent = message;
-  fault.registers.textContent = regs ? formatRegisters(regs) : '';
-  fault.registers.hidden = !regs;
-  fault.trace.textContent = trace?.join('\n') ?? '';
-  fault.traceBox.hidden = !trace?.length;
-  fault.box.hidden = false;
-}
-
-function formatRegisters(r: Registers): string {
-  const wide = !r.guestType.endsWith('32');
-  const hex = (v: bigint, digits = wide ? 16 : 8) => v.toString(16).padStart(digits, '0');
-  const name = (n: string) => (wide ? n : n.replace(/^r/, 'e'));
-  const gprs: [string, bigint][] = [
-    ['rax', r.rax], ['rbx', r.rbx], ['rcx', r.rcx], ['rdx', r.rdx],
-    ['rsi', r.rsi], ['rdi', r.rdi], ['rbp', r.rbp], ['rsp', r.rsp],
-  ];
-  if (wide) {
-    gprs.push(['r8', r.r8], ['r9', r.r9], ['r10', r.r10], ['r11', r.r11], ['r12', r.r12], ['r13', r.r13], ['r14', r.r14], ['r15', r.r15]);
-  }
-  const lines: string[] = [];
-  for (let i = 0; i < gprs.length; i += 4) {
-    lines.push(gprs.slice(i, i + 4).map(([n, v]) => `${(wide ? n : name(n)).padStart(3)}=${hex(v)}`).join('  '));
-  }
-  lines.push(`${name('rip').padStart(3)}=${hex(r.rip)}  ${name('rflags')}=${hex(r.rflags, 8)}  cpl=${r.cpl}  ${r.guestType}`);
-  const sel = (n: string, v: number) => `${n}=${v.toString(16).padStart(4, '0')}`;
-  lines.push([sel('cs', r.cs), sel('ss', r.ss), sel('ds', r.ds), sel('es', r.es), sel('fs', r.fs), sel('gs', r.gs)].join('  '));
-  lines.push(`cr0=${hex(r.cr0, 8)}  cr2=${hex(r.cr2)}  cr3=${hex(r.cr3)}  cr4=${hex(r.cr4, 8)}`);
-  return lines.join('\n');
-}
-
-async function poll(): Promise<void> {
-  const d = domain;
-  if (!d) return;
-  if (polling) {
-    // One already in flight may predate what the caller wants to see (an exit): ask again after it.
-    pollAgain = true;
-    return;
-  }
-  polling = true;
-  try {
-    const stats = await d.stats();
-    if (d === domain) {
-      hook.stats = stats;
-      counters.update(stats, performance.now(), ui === 'running' || ui === 'booting');
-      hypercalls.update(stats);
-      refreshControls();
-    }
-  } catch (e) {
-    if (d === domain) reportBug(e);
-  } finally {
-    polling = false;
-  }
-  if (pollAgain) {
-    pollAgain = false;
-    await poll();
-  }
-}
-
-setInterval(() => {
-  if (ui === 'running') void poll();
-}, STATS_INTERVAL_MS);
-
-async function control(action: 'pause' | 'resume') {
-  const d = domain;
-  if (!d) return;
-  try {
-    await d[action]();
-    if (d !== domain || (ui !== 'running' && ui !== 'paused')) return;
-    setState(action === 'pause' ? 'paused' : 'running');
-    void poll();
-    term.focus();
-  } catch (e) {
-    reportBug(e);
-  }
-}
-
-/** Shut down / Reboot: writes control/shutdown and says whether the guest can see it. */
-async function requestShutdown(reason: ShutdownRequest) {
-  const d = domain;
-  if (!d || ui !== 'running') return;
-  const name = hook.guest ?? 'the guest';
-  try {
-    const control = await d.shutdown(reason);
-    if (d !== domain || ui !== 'running') return;
-    if (control.watched) {
-      showNote('info', `Asked ${name} to ${reason === 'reboot' ? 'reboot' : 'power off'} through xenstore ` +
-        `(control/shutdown = "${reason}"), as xl ${reason === 'reboot' ? 'reboot' : 'shutdown'} does; waiting for it to act.`);
-    } else {
-      showNote('warn', `${name} does not watch xenstore control/shutdown, so it cannot see this request ` +
-        '(it stays there in case the guest starts watching). Reset destroys the domain and boots it again.');
-    }
-  } catch (e) {
-    // The domain may have stopped between the click and the request; anything else is a bug.
-    if (d === domain && ui === 'running') reportBug(e);
-  }
-}
-
-function setUpTabs() {
-  const tabs = [...document.querySelectorAll<HTMLButtonElement>('.tabs [role="tab"]')];
-  const select = (tab: HTMLButtonElement) => {
-    for (const t of tabs) {
-      const on = t === tab;
-      t.setAttribute('aria-selected', String(on));
-      t.tabIndex = on ? 0 : -1;
-      $(t.getAttribute('aria-controls')!).hidden = !on;
-    }
-  };
-  tabs.forEach((tab, i) => {
-    tab.addEventListener('click', () => select(tab));
-    tab.addEventListener('keydown', (e) => {
-      if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
-      const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
-      select(next);
-      next.focus();
-    });
+function openDomain(): DomainView {
+  const view = new DomainView(nextId++, template, guests, DEFAULT_GUEST, { changed: updateTab });
+  views.push(view);
+  container.append(view.el);
+  const tab = document.createElement('div');
+  tab.className = 'domain-tab';
+  tab.dataset.domain = String(view.id);
+  const select = document.createElement('button');
+  select.type = 'button';
+  select.className = 'domain-tab-select';
+  select.setAttribute('role', 'tab');
+  select.setAttribute('aria-controls', view.el.id);
+  select.id = `${view.el.id}-tab`;
+  view.el.setAttribute('aria-labelledby', select.id);
+  select.addEventListener('click', () => activate(view));
+  select.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    const i = views.indexOf(view);
+    const next = views[(i + (e.key === 'ArrowRight' ? 1 : views.length - 1)) % views.length];
+    activate(next);
+    tabs.get(next)!.querySelector<HTMLButtonElement>('.domain-tab-select')!.focus();
   });
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.className = 'domain-tab-close';
+  close.textContent = '×';
+  close.title = 'Close: destroy this domain and end its worker';
+  close.setAttribute('aria-label', `Close domain ${view.id}`);
+  close.addEventListener('click', () => void closeDomain(view));
+  tab.append(select, close);
+  tabBar.append(tab);
+  tabs.set(view, tab);
+  updateTab(view);
+  activate(view);
+  return view;
 }
 
-function reportBug(e: unknown) {
-  console.error(e);
-  failed(e instanceof Error ? e.message : String(e));
+async function closeDomain(view: DomainView): Promise<void> {
+  const i = views.indexOf(view);
+  if (i < 0) return;
+  views.splice(i, 1);
+  tabs.get(view)?.remove();
+  tabs.delete(view);
+  if (active === view) {
+    active = undefined;
+    const next = views[Math.min(i, views.length - 1)];
+    if (next) activate(next);
+    else hook.active = undefined;
+  }
+  await view.close();
 }
 
-buttons.start.addEventListener('click', () => {
-  const g = picker.selected();
-  if (g) void boot(g);
-});
-buttons.reset.addEventListener('click', () => {
-  const g = picker.selected();
-  if (g) void boot(g);
-});
-buttons.pause.addEventListener('click', () => void control('pause'));
-buttons.shutdown.addEventListener('click', () => void requestShutdown('poweroff'));
-buttons.reboot.addEventListener('click', () => void requestShutdown('reboot'));
-buttons.resume.addEventListener('click', () => void control('resume'));
+function activate(view: DomainView) {
+  active = view;
+  hook.active = view.id;
+  for (const v of views) {
+    const on = v === view;
+    v.el.classList.toggle('active', on);
+    const sel = tabs.get(v)?.querySelector('.domain-tab-select');
+    sel?.setAttribute('aria-selected', String(on));
+    sel?.setAttribute('tabindex', on ? '0' : '-1');
+  }
+  view.shown();
+}
 
-setState('idle');
-const first = picker.selected();
-if (first) void boot(first);
-else infoEl.textContent = 'No guest images found in guests/images/: run `npm run guests` to build them.';
+function updateTab(view: DomainView) {
+  const tab = tabs.get(view);
+  if (!tab) return;
+  const sel = tab.querySelector<HTMLButtonElement>('.domain-tab-select')!;
+  sel.textContent = `${view.id} · ${view.title || 'new domain'}`;
+  sel.title = `Domain ${view.id}: ${view.hook.stateLabel}`;
+  tab.dataset.state = view.hook.state;
+}
+
+function setLayout(layout: Layout) {
+  hook.layout = layout;
+  container.dataset.layout = layout;
+  $('btn-layout-tabs').setAttribute('aria-pressed', String(layout === 'tabs'));
+  $('btn-layout-tiles').setAttribute('aria-pressed', String(layout === 'tiles'));
+  for (const v of views) v.shown();
+}
+
+$('btn-new-domain').addEventListener('click', () => openDomain());
+$('btn-layout-tabs').addEventListener('click', () => setLayout('tabs'));
+$('btn-layout-tiles').addEventListener('click', () => setLayout('tiles'));
+
+// A drop outside every domain's console goes to the domain shown; the browser must never navigate
+// to a dropped file instead.
+document.addEventListener('dragover', (e) => {
+  if (!dragHasFiles(e.dataTransfer)) return;
+  e.preventDefault();
+  e.dataTransfer!.dropEffect = 'copy';
+});
+document.addEventListener('drop', (e) => {
+  const files = droppedFiles(e.dataTransfer);
+  if (files.length === 0) return;
+  e.preventDefault();
+  const el = (e.target as Element | null)?.closest?.<HTMLElement>('.domain');
+  const view = views.find((v) => v.el === el) ?? active ?? openDomain();
+  activate(view);
+  void view.dropFiles(files);
+});
+
+async function start() {
+  hook.linux = await fetchLinuxManifest();
+  guests = listGuests(guestFiles, hook.linux);
+  hook.guests = guests.map(({ id, label, group, file, cmdline, memory, expect, unavailable }) => ({ id, label, group, file, cmdline, memory, expect, unavailable }));
+  const first = openDomain();
+  if (guests.some((g) => g.id === DEFAULT_GUEST)) void first.boot();
+  first.focus();
+}
+
+void start();

@@ -18,6 +18,8 @@ export interface GuestTerminal {
   /** Everything the guest wrote since the last clear(), decoded as UTF-8 (last 1 MiB). */
   text(): string;
   focus(): void;
+  /** Frees the terminal (the domain's view closed). */
+  dispose(): void;
 }
 
 export function createTerminal(container: HTMLElement, onInput: (bytes: Uint8Array) => void): GuestTerminal {
@@ -38,7 +40,8 @@ export function createTerminal(container: HTMLElement, onInput: (bytes: Uint8Arr
     if (container.clientWidth > 0 && container.clientHeight > 0) fit.fit();
   };
   refit();
-  new ResizeObserver(refit).observe(container);
+  const observer = new ResizeObserver(refit);
+  observer.observe(container);
 
   const encoder = new TextEncoder();
   term.onData((data) => onInput(encoder.encode(data)));
@@ -64,5 +67,9 @@ export function createTerminal(container: HTMLElement, onInput: (bytes: Uint8Arr
     },
     text: () => text,
     focus: () => term.focus(),
+    dispose() {
+      observer.disconnect();
+      term.dispose();
+    },
   };
 }

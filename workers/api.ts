@@ -1,6 +1,12 @@
 // The contract between a domain's worker and whoever drives it (the page, the CLI, the tests).
 // The worker (workers/vm.worker.ts) exposes a VmApi through Comlink; the same API serves the browser
 // Worker and Node's worker_threads. Configs use Xen's xl.cfg names so Xen users feel at home.
+import type { AuditReport, PageTableView } from './shadow-view.ts';
+export type { AuditReport, AuditRecord, PageTableView, PageView, GuestEntry, CachedTranslation } from './shadow-view.ts';
+import type { ProfileOptions, ProfileSnapshot } from './profile/types.ts';
+export type {
+  ProfileOptions, ProfileSnapshot, ProfileRow, CostStats, HistogramBucket, ProfileClock, VcpuState,
+} from './profile/types.ts';
 
 /** A guest configuration, as in xl.cfg (names kept), plus the image bytes the host already read. */
 export interface DomainConfig {
@@ -30,6 +36,21 @@ export interface DomainConfig {
   /** The compiled core (build/xenwasm.wasm), when the caller already compiled it (a main thread
    *  that starts several domains compiles once); without it the worker reads or fetches it. */
   coreModule?: WebAssembly.Module;
+  /** Optimisation switches, all on by default (design.md: each can be turned off to bisect a wrong result). */
+  switches?: OptimisationSwitches;
+  /** Tests: run the MMU audit after every hypercall, emulated page-table store and CR3 load;
+   *  stats().audit_errors sums the disagreements (details: audit()). */
+  auditPageTables?: boolean;
+}
+
+/** The emulated MMU's and CPU's caches, each with its own off switch. */
+export interface OptimisationSwitches {
+  /** The software TLB in front of the shadows and the page walk. */
+  tlb?: boolean;
+  /** Shadow page tables per address space (off: a CR3 change flushes the TLB). */
+  shadows?: boolean;
+  /** The decoded-instruction cache. */
+  decodeCache?: boolean;
 }
 
 export type DomainState = 'built' | 'running' | 'paused' | 'shutdown' | 'crashed' | 'destroyed';
@@ -81,6 +102,24 @@ export interface DomainStats {
   tlb_misses: number;
   page_walks: number;
   pt_updates: number;
+  /** Guest stores to read-only page tables that Xen emulated (writable page tables). */
+  ptwr_emulations: number;
+  tlb_flushes: number;
+  /** TLB misses served by the current address space's shadow / not served (a page walk followed). */
+  shadow_hits: number;
+  shadow_misses: number;
+  /** Shadow entries written by page walks, and dropped because a guest entry they came from changed. */
+  shadow_fills: number;
+  shadow_invalidations: number;
+  /** CR3 loads that found their address space's shadow / had to start (or recycle) one. */
+  shadow_switches: number;
+  shadow_new: number;
+  /** Every shadow dropped at once (a switch toggled, the reverse map full, CR0/CR4/EFER changes). */
+  shadow_resets: number;
+  /** Clean pages marked dirty by their first write while log-dirty mode was on (cumulative: never reset). */
+  logdirty_marks: number;
+  audits: number;
+  audit_errors: number;
   slices: number;
   /**
    * The guest's side of xenstore control/ (what `xl shutdown` / `xl reboot` rely on): whether it
@@ -128,7 +167,28 @@ export interface VmApi {
   /** Runs exactly n instructions (paused domains), then stays paused. */
   step(n: number): Promise<void>;
   stats(): Promise<DomainStats>;
+  /**
+   * The live counters as a SharedArrayBuffer (layout and reader: workers/counter-mirror.ts), refreshed
+   * after every slice, so a page can sample them without a message; undefined where memory cannot be
+   * shared (a page without cross-origin isolation): poll stats() instead.
+   */
+  counters(): Promise<SharedArrayBuffer | undefined>;
   registers(): Promise<Registers>;
+  /**
+   * The profiler (docs/profiler.md). startProfiling() begins a recording (dropping the previous
+   * one): every hypercall, delivery and guest user/kernel switch from the next slice on is timed
+   * and counted. Throws without a domain, or for bad options.
+   */
+  startProfiling(options?: ProfileOptions): Promise<void>;
+  /** Ends the recording; its final cost accounting. It stays readable (profile(), profileTrace())
+   *  until the next startProfiling(), also after the domain stopped or was destroyed. */
+  stopProfiling(): Promise<ProfileSnapshot>;
+  /** The cost accounting so far (live while recording: poll it for a table or histograms);
+   *  undefined when nothing was profiled yet. */
+  profile(): Promise<ProfileSnapshot | undefined>;
+  /** The recording as Trace Event Format JSON, for ui.perfetto.dev or chrome://tracing (a file
+   *  download in the page). Throws when nothing was profiled. */
+  profileTrace(): Promise<string>;
   /**
    * Asks the guest to shut down through xenstore (control/shutdown), as `xl shutdown` does; onExit
    * follows when the guest acts on it. The request stays in the store either way (a guest that sets
@@ -141,6 +201,17 @@ export interface VmApi {
   sendInput(bytes: Uint8Array): Promise<void>;
   /** Reads guest memory by machine address. */
   readMachine(addr: number, length: number): Promise<Uint8Array>;
+  /** Turns optimisations on or off while the domain exists (the caches they keep are dropped). */
+  setSwitches(switches: OptimisationSwitches): Promise<void>;
+  /** For `count` pages from virtual address `start`: the guest's page-table entries, the current
+   *  address space's shadow entry and the TLB entry (workers/shadow-view.ts). Exact when paused. */
+  pageTables(start: bigint, count: number): Promise<PageTableView>;
+  /** Compares every shadow and TLB entry with the guest's page tables; 0 disagreements expected. */
+  audit(): Promise<AuditReport>;
+  /** Log-dirty mode (live migration's): on starts with an empty bitmap. */
+  setLogDirty(on: boolean): Promise<void>;
+  /** The PFNs written since log-dirty mode started or the last call, and clears them (Xen's peek + clean). */
+  peekAndCleanDirty(): Promise<number[]>;
   /** Releases the domain; the worker can then be terminated. */
   destroy(): Promise<void>;
 }

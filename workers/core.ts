@@ -28,6 +28,20 @@ export interface CoreExports {
   grantHostPin?(mfn: number, writable: number): number;
   /** Drops what grantHostPin took. */
   grantHostUnpin?(mfn: number, writable: number): void;
+  /** Optimisation switches (1 on, 0 off; design.md: each can be turned off to bisect a wrong result). */
+  setTlbEnabled?(on: number): void;
+  setShadowPageTables?(on: number): void;
+  setDecodeCache?(on: number): void;
+  /** Shadow page tables (mmu/shadow.ts, audit.ts, log-dirty.ts): see workers/shadow-view.ts. */
+  shadowAudit?(): number;
+  setShadowAuditAfterPtOps?(on: number): void;
+  setLogDirty?(on: number): void;
+  logDirtyCleanBitmap?(): void;
+  shadowCurrentSlot?(): number;
+  /** The profiler (assembly/debug/profile.ts): 1 records transitions into PROF_*, 0 stops. */
+  setProfiling?(on: number): void;
+  /** Appends up to n empty calibration intervals (PROF_CALIBRATE) to the profiler buffer; how many. */
+  profCalibrate?(n: number): number;
 }
 
 /** Xen's SHUTDOWN_* codes (public/sched.h), indexed by the number in EXIT_ARG. */
@@ -92,6 +106,8 @@ function readAsString(bytes: Uint8Array, ptr: number): string {
 export class Core {
   readonly bytes: Uint8Array;
   readonly view: DataView;
+  /** The host clock in ns the core reads while profiling (env.profNow); the profiler may replace it. */
+  profileClock: () => number = hostClockNs;
 
   constructor(readonly memory: WebAssembly.Memory, readonly exports: CoreExports) {
     this.bytes = new Uint8Array(memory.buffer);
@@ -119,6 +135,8 @@ export class Core {
       const imports = {
         env: {
           memory,
+          // The profiler's host clock (assembly/debug/profile.ts), read only while profiling is on.
+          profNow: (): number => (core ? core.profileClock() : 0),
           abort(msgPtr: number, filePtr: number, line: number, col: number): never {
             const bytes = core ? core.bytes : new Uint8Array(memory.buffer);
             throw new Error(`core abort: ${readAsString(bytes, msgPtr)} at ${readAsString(bytes, filePtr)}:${line}:${col}`);
@@ -224,6 +242,11 @@ export class Core {
 }
 
 const hex = (v: number | bigint, digits: number) => v.toString(16).padStart(digits, '0');
+
+/** performance.now() in nanoseconds: the profiler's default host clock (docs/profiler.md). */
+export function hostClockNs(): number {
+  return performance.now() * 1e6;
+}
 
 /**
  * One trace line: the rip in hex, the kind, and what `info` means for that kind, e.g.

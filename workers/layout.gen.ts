@@ -129,6 +129,16 @@ export const CNT_PT_UPDATES = 0x38;
 export const CNT_PTWR_EMULATIONS = 0x40;
 export const CNT_TLB_FLUSHES = 0x48;
 export const CNT_SLICES = 0x50;
+export const CNT_SHADOW_HITS = 0x58; // TLB misses served from the current address space's shadow
+export const CNT_SHADOW_MISSES = 0x60; // TLB misses the shadow could not serve (a page walk follows)
+export const CNT_SHADOW_FILLS = 0x68; // shadow entries written by page walks
+export const CNT_SHADOW_INVALIDATIONS = 0x70; // shadow entries dropped because a guest entry changed
+export const CNT_SHADOW_SWITCHES = 0x78; // CR3 changes that found their address space's shadow
+export const CNT_SHADOW_NEW = 0x80; // CR3 changes that had to start a new (or recycle an old) shadow
+export const CNT_SHADOW_RESETS = 0x88; // every shadow dropped at once (switch toggled, reverse map full, CR0/CR4/EFER)
+export const CNT_LOGDIRTY_MARKS = 0x90; // first writes to a clean page while log-dirty mode is on
+export const CNT_AUDITS = 0x98; // audit() runs
+export const CNT_AUDIT_ERRORS = 0xa0; // disagreements audit() found, summed over runs
 export const CNT_HYPERCALL = 0x400; // 64 x u64: calls by hypercall number
 export const CNT_EXCEPTION = 0x600; // 32 x u64: exceptions by vector
 export const CNT_HYPERCALL_MAX = 0x40;
@@ -172,10 +182,79 @@ export const TLB_SIZE = 0x10000;
 export const FRAME_TYPE_BASE = 0x180000;
 export const FRAME_INFO_SIZE = 0x4; // u8 type, u8 flags (pinned, validated), u16 type reference count
 export const FRAME_TYPE_SIZE = 0x200000; // MAX_FRAMES x FRAME_INFO_SIZE
+export const PROF_BASE = 0x380000;
+export const PROF_SIZE = 0x80000;
+export const PROF_COUNT = 0x0; // u32: records in the buffer; the host sets it back to 0 when it drains
+export const PROF_LOST = 0x8; // u64: records dropped because the buffer was full (free-running)
+export const PROF_RECORDS = 0x1000; // the first record
+export const PROF_RECORD_SIZE = 0x20;
+export const PROF_CAPACITY = 0x3f80; // records: (PROF_SIZE - PROF_RECORDS) / PROF_RECORD_SIZE
+export const PROF_HIGH_WATER = 0x3e80; // the slice ends here; instants are dropped beyond it
+export const PROF_NO_SUB = 0xffffffff; // b of HCALL_ENTER for a hypercall without sub-ops
+export const PROF_CALIBRATE = 0xfffe; // a of the HCALL records profCalibrate() writes (never a real call)
+export const PROF_K_SLICE_BEGIN = 0x1; // a = bit 0: guest kernel mode, bit 1: vCPU blocked; b = instruction budget
+export const PROF_K_SLICE_END = 0x2; // a = EXIT_* reason, b = instructions retired in the slice
+export const PROF_K_HCALL_ENTER = 0x3; // a = hypercall number (0xffff for 0xfffe and above), b = sub-op or PROF_NO_SUB
+export const PROF_K_HCALL_EXIT = 0x4; // a = hypercall number, b = result (low 32 bits)
+export const PROF_K_DELIVER_BEGIN = 0x5; // a = PROF_D_*, b = vector (PROF_D_FAULT, PROF_D_SOFTINT)
+export const PROF_K_DELIVER_END = 0x6; // a = PROF_D_*, b = PROF_OUT_*
+export const PROF_K_MODE = 0x7; // a = the guest mode now (0 user, 1 kernel)
+export const PROF_K_PT_UPDATE = 0x8; // one page-table entry written (mmu_update, update_va_mapping, writable page tables)
+export const PROF_K_TIMER = 0x9; // a = 1 singleshot | 2 periodic: the timers that fired VIRQ_TIMER
+export const PROF_K_EVENT_PENDING = 0xa; // b = the port set pending
+export const PROF_D_FAULT = 0x0; // an exception raised by an instruction
+export const PROF_D_SOFTINT = 0x1; // INT n, INT3, INTO, INT1 through the guest's trap table
+export const PROF_D_SYSCALL = 0x2; // SYSCALL or SYSENTER from guest user mode, to the guest kernel
+export const PROF_D_EVENT = 0x3; // the event upcall
+export const PROF_D_FAILSAFE = 0x4; // the failsafe callback
+export const PROF_OUT_BOUNCED = 0x0; // a bounce frame was built: the guest's handler runs next
+export const PROF_OUT_EMULATED = 0x1; // Xen served it itself (privileged instruction, writable page table)
+export const PROF_OUT_FAILED = 0x2; // not delivered: the domain crashed, or it turned into a #GP
 export const M2P_BASE = 0x400000;
 export const M2P_SIZE = 0x400000;
 export const DCACHE_BASE = 0x800000;
 export const DCACHE_SIZE = 0x90000; // 16384 entries of 32 bytes + MAX_FRAMES bits
+export const SHADOW_BASE = 0x900000;
+export const SHADOW_SLOTS = 0x20;
+export const SHADOW_SLOT_ENTRIES = 0x2000;
+export const SHADOW_SLOT_BYTES = 0x20000;
+export const SHADOW_SIZE = 0x400000;
+export const SHADOW_META_BASE = 0xd00000;
+export const SHADOW_META_SIZE = 0x1000;
+export const SHADOW_META_STRIDE = 0x20;
+export const SHADOW_META_ROOT = 0x0;
+export const SHADOW_META_USED = 0x8;
+export const SHADOW_META_IN_USE = 0x10;
+export const SHADOW_META_FILLED = 0x14;
+export const RMAP_BASE = 0xd10000;
+export const RMAP_ENTRIES = 0x4000;
+export const RMAP_SIZE = 0x40000;
+export const DIRTY_BASE = 0xd50000;
+export const DIRTY_SIZE = 0x10000; // MAX_FRAMES bits
+export const AUDIT_BASE = 0xd60000;
+export const AUDIT_SIZE = 0x1000;
+export const AUDIT_COUNT = 0x0;
+export const AUDIT_RECORDS = 0x20;
+export const AUDIT_RECORD_SIZE = 0x20;
+export const AUDIT_MAX = 0x7f;
+export const TRANS_BASE = 0xd70000;
+export const TRANS_SIZE = 0x3000;
+export const TRANS_HEAD = 0x0; // u32: free-running count of entries written
+export const TRANS_ENTRIES = 0x100; // the first entry
+export const TRANS_ENTRY_SIZE = 0x20;
+export const TRANS_COUNT = 0x100; // entries (a power of two)
+export const TRANS_MODE_KERNEL = 0x4; // bit of a mode byte: guest kernel mode (PV64's flag, PV32's ring 1)
+export const TRANS_K_HYPERCALL = 0x1; // a = hypercall number
+export const TRANS_K_SYSCALL = 0x2; // SYSCALL from guest user mode (a system call through Xen)
+export const TRANS_K_SYSENTER = 0x3; // SYSENTER
+export const TRANS_K_SOFTINT = 0x4; // INT n / INT3 / INTO / INT1 through the trap table, a = vector
+export const TRANS_K_FAULT = 0x5; // an exception raised by an instruction, a = vector
+export const TRANS_K_EVENT = 0x6; // an event upcall on entry to a slice (the vCPU woke or had one pending)
+export const TRANS_K_DIRECT = 0x7; // a guest mode change without the hypervisor (IRET, far return)
+export const TRANS_F_EMULATED = 0x1; // Xen served it itself (privileged instruction, writable page table)
+export const TRANS_F_UPCALL = 0x2; // an event upcall was delivered on the way back to the guest
+export const TRANS_F_STOPPED = 0x4; // the domain crashed or shut down
+export const TRANS_NO_SUB = 0xffff;
 export const GUEST_RAM_BASE = 0x1000000;
 export const MAX_FRAMES = 0x80000; // 2 GiB of guest frames at most
 export const XEN_EXTRA_FRAMES = 0x10; // Xen-owned frames above RAM: shared_info, grant frames

@@ -7,16 +7,20 @@
 // the event loop gets a turn between slices, so pause() and input are never starved; onExit is
 // called exactly once per stop, after the console was drained.
 import type {
-  DomainConfig, DomainExit, DomainInfo, DomainState, DomainStats, Registers, ShutdownControl, VmApi, VmCallbacks,
+  DomainConfig, DomainExit, DomainInfo, DomainState, DomainStats, Registers, ShutdownControl, VmApi, VmCallbacks, OptimisationSwitches, AuditReport, PageTableView,
 } from './api.ts';
 import { Core, SHUTDOWN_REASONS, compileCore } from './core.ts';
 import { ConsoleBackend } from './backends/console.ts';
 import { XenStoreBackend, type ShutdownRequest } from './backends/xenstore.ts';
 import { GrantTable } from './backends/grants.ts';
+import { ProfilerControl } from './profile/control.ts';
+import type { ProfileOptions, ProfileSnapshot } from './profile/types.ts';
+import { CounterMirror } from './counter-mirror.ts';
 import { hypercallName } from './hypercalls.ts';
 import { vectorName } from './vector-names.ts';
 import { loadKernelImage, buildDomain, MAX_MEMORY_MIB, type KernelImage } from './loader/index.ts';
 import * as L from './layout.gen.ts';
+import { pageTableView, runAudit, dirtyPfns } from './shadow-view.ts';
 
 export const DEFAULT_MEMORY_MIB = 64;
 export const DEFAULT_SLICE = 200_000;
@@ -74,6 +78,10 @@ export class Vm implements VmApi {
   private clockEpoch = 0;
   /** Stats frozen when the core was released (destroy(), or on_poweroff/on_crash = 'destroy'). */
   private finalStats?: DomainStats;
+  /** The profiler's recording (workers/profile/), drained after every slice. */
+  private readonly profiler = new ProfilerControl();
+  /** Made on the first counters() call; refreshed after every slice from then on. */
+  private counterMirror?: CounterMirror;
 
   async create(config: DomainConfig, callbacks: VmCallbacks): Promise<DomainInfo> {
     if (this.core) throw new Error('this worker already holds a domain: destroy it first');
@@ -118,6 +126,8 @@ export class Vm implements VmApi {
       throw Object.assign(new Error(`${name}: ${core.exitMessage() || 'the core refused to start the domain'}`), { name: 'LoadError' });
     }
     this.attach(core, config, callbacks);
+    if (config.switches) await this.setSwitches(config.switches);
+    if (config.auditPageTables) core.exports.setShadowAuditAfterPtOps?.(1);
     return info;
   }
 
@@ -138,6 +148,7 @@ export class Vm implements VmApi {
     this.finalStats = undefined;
     this.clockEpoch = performance.now();
     if (!this.realtime) core.exports.setClock(0, 0);
+    this.counterMirror?.publish(core.bytes, 0);
   }
 
   private get realtime(): boolean {
@@ -192,8 +203,33 @@ export class Vm implements VmApi {
     throw new Error('no domain: call create() first');
   }
 
+  /** The live counters as shared memory (workers/counter-mirror.ts), or undefined where memory
+   *  cannot be shared. The same buffer for the worker's life, refreshed after every slice. */
+  async counters(): Promise<SharedArrayBuffer | undefined> {
+    this.counterMirror ??= CounterMirror.create();
+    if (this.core) this.counterMirror?.publish(this.core.bytes, this.wallMs);
+    return this.counterMirror?.buffer;
+  }
+
   async registers(): Promise<Registers> {
     return this.requireCore().registers();
+  }
+
+  // ---- the profiler (workers/profile/, docs/profiler.md) ----
+  async startProfiling(options?: ProfileOptions): Promise<void> {
+    this.profiler.start(this.requireCore(), options, this.config.name ?? this.config.kernelName ?? 'domain');
+  }
+
+  async stopProfiling(): Promise<ProfileSnapshot> {
+    return this.profiler.stop();
+  }
+
+  async profile(): Promise<ProfileSnapshot | undefined> {
+    return this.profiler.snapshot();
+  }
+
+  async profileTrace(): Promise<string> {
+    return this.profiler.trace();
   }
 
   async sendInput(bytes: Uint8Array): Promise<void> {
@@ -235,6 +271,41 @@ export class Vm implements VmApi {
     return core.bytes.slice(L.GUEST_RAM_BASE + addr, L.GUEST_RAM_BASE + addr + length);
   }
 
+  async setSwitches(switches: OptimisationSwitches): Promise<void> {
+    const core = this.requireCore();
+    const set = (name: string, fn: ((on: number) => void) | undefined, on: boolean | undefined) => {
+      if (on === undefined) return;
+      if (typeof on !== 'boolean') throw new Error(`switches.${name} must be true or false`);
+      if (!fn) throw new Error(`this core has no ${name} switch`);
+      fn(on ? 1 : 0);
+    };
+    set('tlb', core.exports.setTlbEnabled, switches.tlb);
+    set('shadows', core.exports.setShadowPageTables, switches.shadows);
+    set('decodeCache', core.exports.setDecodeCache, switches.decodeCache);
+  }
+
+  async pageTables(start: bigint, count: number): Promise<PageTableView> {
+    return pageTableView(this.requireCore(), BigInt(start), count);
+  }
+
+  async audit(): Promise<AuditReport> {
+    return runAudit(this.requireCore());
+  }
+
+  async setLogDirty(on: boolean): Promise<void> {
+    const core = this.requireCore();
+    if (!core.exports.setLogDirty) throw new Error('this core has no log-dirty mode');
+    core.exports.setLogDirty(on ? 1 : 0);
+  }
+
+  async peekAndCleanDirty(): Promise<number[]> {
+    const core = this.requireCore();
+    if (!core.exports.logDirtyCleanBitmap) throw new Error('this core has no log-dirty mode');
+    const pfns = dirtyPfns(core);
+    core.exports.logDirtyCleanBitmap();
+    return pfns;
+  }
+
   async destroy(): Promise<void> {
     await this.pause();
     this.release();
@@ -264,6 +335,18 @@ export class Vm implements VmApi {
       tlb_misses: core.counter(L.CNT_TLB_MISSES),
       page_walks: core.counter(L.CNT_PAGE_WALKS),
       pt_updates: core.counter(L.CNT_PT_UPDATES),
+      ptwr_emulations: core.counter(L.CNT_PTWR_EMULATIONS),
+      tlb_flushes: core.counter(L.CNT_TLB_FLUSHES),
+      shadow_hits: core.counter(L.CNT_SHADOW_HITS),
+      shadow_misses: core.counter(L.CNT_SHADOW_MISSES),
+      shadow_fills: core.counter(L.CNT_SHADOW_FILLS),
+      shadow_invalidations: core.counter(L.CNT_SHADOW_INVALIDATIONS),
+      shadow_switches: core.counter(L.CNT_SHADOW_SWITCHES),
+      shadow_new: core.counter(L.CNT_SHADOW_NEW),
+      shadow_resets: core.counter(L.CNT_SHADOW_RESETS),
+      logdirty_marks: core.counter(L.CNT_LOGDIRTY_MARKS),
+      audits: core.counter(L.CNT_AUDITS),
+      audit_errors: core.counter(L.CNT_AUDIT_ERRORS),
       slices: this.slices,
       ...(this.xenstore ? { shutdown_control: this.xenstore.shutdownControl() } : {}),
     };
@@ -301,11 +384,15 @@ export class Vm implements VmApi {
     } catch (e) {
       this.wallMs += performance.now() - t0;
       this.slices++;
+      this.profiler.afterSlice();
+      this.counterMirror?.publish(core.bytes, this.wallMs);
       this.drainConsole();
       return this.stop('crashed', { state: 'crashed', message: `core error: ${(e as Error).message}` });
     }
     this.wallMs += performance.now() - t0;
     this.slices++;
+    this.profiler.afterSlice();
+    this.counterMirror?.publish(core.bytes, this.wallMs);
     this.drainConsole();
     // The store is served after every slice (cheap when idle), a kick of its port (EXIT_HOST_EVENT)
     // included; a reply or event it sends also wakes a vCPU that blocked waiting for it.
@@ -421,6 +508,7 @@ export class Vm implements VmApi {
   private release(): void {
     this.wake?.();
     if (this.core) this.finalStats = this.snapshot();
+    this.profiler.detach();
     this.grantTable?.unmapAll();
     this.grantTable = undefined;
     this.core = undefined;

@@ -11,6 +11,7 @@ import {
 import {
   setCC, setCC3, getCF, maskOfSize, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC,
 } from './flags';
+import { raiseDecodedUD } from './length';
 
 export const ALU_ADD: u32 = 0;
 export const ALU_OR: u32 = 1;
@@ -55,7 +56,7 @@ export function ALU_EG(op: u32, size: u32): void {
   const m = fetch8();
   if (m >= 0xc0) {
     // Register destination (the hot case): no ModRM state, no memory.
-    if (lockPfx) { raiseUD(); return; }
+    if (lockPfx) { raiseDecodedUD(); return; }
     const e = <i32>((m & 7) | ((rex & 1) << 3));
     const a = getRegN(e, size);
     const b = getRegN(<i32>(((m >> 3) & 7) | ((rex & 4) << 1)), size);
@@ -66,7 +67,7 @@ export function ALU_EG(op: u32, size: u32): void {
     return;
   }
   decodeModrmByte(m);
-  if (lockPfx && op == ALU_CMP) { raiseUD(); return; }
+  if (lockPfx && op == ALU_CMP) { raiseDecodedUD(); return; }
   const a = readE(size, op != ALU_CMP);
   if (faulted()) return;
   const b = readG(size);
@@ -121,7 +122,7 @@ export function ALU_AI(op: u32, size: u32): void {
 function GRP1(size: u32, immByte: bool): void {
   decodeModrm();
   const op = modDigit();
-  if (lockPfx && (modIsReg || op == ALU_CMP)) { raiseUD(); return; }
+  if (lockPfx && (modIsReg || op == ALU_CMP)) { raiseDecodedUD(); return; }
   const b = (immByte ? fetchS8() : fetchImm(size)) & maskOfSize(size);
   if (faulted()) return;
   const a = readE(size, op != ALU_CMP);
@@ -171,7 +172,7 @@ export function INCDEC_reg(r: i32, dec: bool): void {
 
 /** INC / DEC of the E operand (FE /0 /1, FF /0 /1), after decodeModrm. */
 export function INCDEC_E(size: u32, dec: bool): void {
-  if (lockPfx && modIsReg) { raiseUD(); return; }
+  if (lockPfx && modIsReg) { raiseDecodedUD(); return; }
   const a = readE(size, true);
   if (faulted()) return;
   const cf: u64 = getCF() ? 1 : 0;
@@ -183,7 +184,7 @@ export function INCDEC_E(size: u32, dec: bool): void {
 
 /** NOT E (F6/F7 /2): no flags. */
 export function NOT_E(size: u32): void {
-  if (lockPfx && modIsReg) { raiseUD(); return; }
+  if (lockPfx && modIsReg) { raiseDecodedUD(); return; }
   const a = readE(size, true);
   if (faulted()) return;
   writeBackE(~a & maskOfSize(size), size);
@@ -191,7 +192,7 @@ export function NOT_E(size: u32): void {
 
 /** NEG E (F6/F7 /3): flags as SUB 0 - E (CF = E != 0). */
 export function NEG_E(size: u32): void {
-  if (lockPfx && modIsReg) { raiseUD(); return; }
+  if (lockPfx && modIsReg) { raiseDecodedUD(); return; }
   const a = readE(size, true);
   if (faulted()) return;
   const r = (0 - a) & maskOfSize(size);

@@ -11,6 +11,7 @@ import {
 } from './modrm';
 import { setFlagBits, materializeFlags, getFlags, setFlags, sext } from './flags';
 import { FEATURE_LZCNT_TZCNT, FEATURE_POPCNT } from './features';
+import { raiseDecodedUD } from './length';
 
 export const BT_BT: u32 = 0;
 export const BT_BTS: u32 = 1;
@@ -47,7 +48,7 @@ function btCommon(op: u32, size: u32, bit: u64, memDisp: u64): void {
 export function BTx_EvGv(op: u32): void {
   decodeModrm();
   if (faulted()) return;
-  if (lockPfx && (modIsReg || op == BT_BT)) { raiseUD(); return; }
+  if (lockPfx && (modIsReg || op == BT_BT)) { raiseDecodedUD(); return; }
   const size = opSize;
   const bits: u64 = <u64>size << 3;
   const g = readG(size);
@@ -67,7 +68,7 @@ export function GRP8_EvIb(): void {
   const d = modDigit();
   if (d < 4) { raiseUD(); return; }
   const op = d - 4;
-  if (lockPfx && (modIsReg || op == BT_BT)) { raiseUD(); return; }
+  if (lockPfx && (modIsReg || op == BT_BT)) { raiseDecodedUD(); return; }
   const imm = fetch8();
   if (faulted()) return;
   const size = opSize;

@@ -4,10 +4,10 @@
 // for a target beyond the CS limit (32-bit modes) or a non-canonical target (64-bit mode).
 // Invariant: RIP and rSP change only when the whole transfer succeeds.
 import { raiseGP, faulted } from './fault';
-import { getReg64, setReg64, setReg32, setReg16, RCX } from './state';
-import { opSize, adSize, repPfx, mode64, csLimit, ipNow, jumpTo, fetchS8, fetchSImm, fetch16 } from './decode';
+import { getReg64, setReg64, setReg32, setReg16, RCX, RSP, SS } from './state';
+import { opSize, adSize, repPfx, mode64, csLimit, ipNow, jumpTo, fetchS8, fetchSImm, fetch16, spMask } from './decode';
 import { VENDOR_AMD } from './options';
-import { readE } from './modrm';
+import { readE, probeWriteSeg } from './modrm';
 import { testCond, getZF } from './flags';
 import { push, stackPeek, spAdd } from './stack';
 
@@ -20,14 +20,15 @@ import { push, stackPeek, spAdd } from './stack';
   if (size == 8) return t;
   return size == 4 ? t & 0xffffffff : t & 0xffff;
 }
+/** A near-branch target the CPU accepts: canonical (64-bit mode), within the CS limit (32-bit modes). */
+@inline function targetValid(t: u64): bool {
+  return mode64 ? ((t + 0x800000000000) >> 48) == 0 : t <= <u64>csLimit;
+}
 /** Checks a near-branch target; false with #GP(0) raised. */
 @inline export function targetOk(t: u64): bool {
-  if (mode64) {
-    if (((t + 0x800000000000) >> 48) != 0) { raiseGP(0); return false; }
-    return true;
-  }
-  if (t > <u64>csLimit) { raiseGP(0); return false; }
-  return true;
+  if (targetValid(t)) return true;
+  raiseGP(0);
+  return false;
 }
 /** Jumps to the near target t (already masked); false with #GP(0) raised. */
 @inline export function nearJump(t: u64): bool {
@@ -85,7 +86,15 @@ export function CALL_Ev(): void {
   const size = branchSize();
   const t = readE(size, false);
   if (faulted()) return;
-  if (!targetOk(t)) return;
+  callAbsolute(t, size);
+}
+/** The rest of an indirect CALL to t: the return address's slot is checked (#SS #PF #AC) before the
+ *  target (#GP), as on the reference CPU; then the push and the jump. */
+export function callAbsolute(t: u64, size: u32): void {
+  if (!targetValid(t)) { // rare: only then is the slot checked on its own, without the push
+    if (probeWriteSeg(SS, (getReg64(RSP) - <u64>size) & spMask, size, true)) raiseGP(0);
+    return;
+  }
   if (!push(ipNow(), size)) return;
   jumpTo(t);
 }

@@ -139,10 +139,16 @@ export let modeKeyHi: u64 = <u64>2 << 32;
 }
 @inline export function prefixAdSize(): void {
   prefixDirty = true;
-  rex = 0;
+  cancelRex();
   adSize = mode64 ? 4 : (defSize == 4 ? 2 : 4);
 }
-@inline export function prefixSeg(s: i32): void { prefixDirty = true; segOvr = s; cancelRex(); }
+/** In 64-bit mode CS DS ES SS overrides (s < 4) are null prefixes: they do not displace an earlier
+ *  FS or GS override (AMD APM vol. 3, 1.2.4; the reference CPU agrees). */
+@inline export function prefixSeg(s: i32): void {
+  prefixDirty = true;
+  if (!mode64 || s >= 4) segOvr = s;
+  cancelRex();
+}
 @inline export function prefixRep(p: u32): void { prefixDirty = true; repPfx = p; cancelRex(); }
 @inline export function prefixLock(): void { prefixDirty = true; lockPfx = true; cancelRex(); }
 @inline export function prefixRex(b: u32): void {

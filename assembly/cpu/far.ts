@@ -7,11 +7,12 @@
 // returns to virtual-8086 mode raise #GP(0). Invariant: nothing changes unless every check passed.
 import { raiseGP, raiseNP, raiseSS, raiseUD, faulted } from './fault';
 import {
-  getReg64, setSegCache, segSel, getCpl, getEfer, CS, SS, RSP,
+  getReg64, setSegCache, segSel, segAttr, getCpl, getEfer, CS, SS, RSP,
   ATTR_S, ATTR_P, ATTR_L, ATTR_DB, ATTR_DC, ATTR_RW, ATTR_ACCESSED, EFER_LMA,
   FLAG_NT, FLAG_VM, FLAG_IF, FLAG_IOPL, FLAG_TF, FLAG_DF, FLAG_AC, FLAG_ID, FLAG_RF, FLAG_VIF, FLAG_VIP, FLAGS_ARITH,
 } from './state';
 import { readDescriptor } from '../platform';
+import { VENDOR_AMD } from './options';
 import { opSize, mode64, spMask, ipNow, jumpTo, fetch16, fetch32 } from './decode';
 import { modIsReg, readEAt, writeSeg } from './modrm';
 import { getFlags, setFlags } from './flags';
@@ -116,10 +117,14 @@ function farCall(sel: u32, ip: u64, size: u32): void {
   if (faulted()) return;
   const a = descAttr(d);
   if (!offsetOk(ip, a, descLimit(d))) return;
-  // The two pushes happen in order (a fault on the second leaves the first stored, as on hardware).
-  const sp = getReg64(RSP) & spMask;
-  const low = (sp - <u64>(2 * size)) & spMask;
-  writeSeg(SS, (sp - <u64>size) & spMask, <u64>segSel(CS), size, true);
+  // The pushes use the stack width of the target mode (the reference CPU, from 64-bit code into a
+  // compatibility-mode segment, pushes at ESP - n with SS.B = 1). They happen in order (a fault on
+  // the second leaves the first stored, as on hardware).
+  const mask: u64 = longModeActive() && (a & ATTR_L) != 0 ? <u64>0xffffffffffffffff
+    : (segAttr(SS) & ATTR_DB) != 0 ? <u64>0xffffffff : <u64>0xffff;
+  const sp = getReg64(RSP) & mask;
+  const low = (sp - <u64>(2 * size)) & mask;
+  writeSeg(SS, (sp - <u64>size) & mask, <u64>segSel(CS), size, true);
   if (faulted()) return;
   writeSeg(SS, low, ipNow(), size, true);
   if (faulted()) return;
@@ -145,7 +150,7 @@ export function CALLF_Ap(): void {
 /** JMPF m16:16/32/64 (FF /5), after decodeModrm. */
 export function JMPF_Mp(): void {
   if (modIsReg) { raiseUD(); return; }
-  const size = opSize;
+  const size = VENDOR_AMD && opSize == 8 ? 4 : opSize; // options.ts: AMD reads m16:32 under REX.W
   const ip = readEAt(0, size);
   if (faulted()) return;
   const sel = <u32>readEAt(<u64>size, 2);
@@ -155,12 +160,12 @@ export function JMPF_Mp(): void {
 /** CALLF m16:16/32/64 (FF /3), after decodeModrm. */
 export function CALLF_Mp(): void {
   if (modIsReg) { raiseUD(); return; }
-  const size = opSize;
+  const size = VENDOR_AMD && opSize == 8 ? 4 : opSize; // options.ts: AMD reads m16:32 under REX.W
   const ip = readEAt(0, size);
   if (faulted()) return;
   const sel = <u32>readEAt(<u64>size, 2);
   if (faulted()) return;
-  farCall(sel, ip, size);
+  farCall(sel, ip, opSize);
 }
 
 /** RETF (CB) and RETF imm16 (CA). */
@@ -249,13 +254,14 @@ export function IRET(): void {
   const to64 = longModeActive() && (a & ATTR_L) != 0;
   if (size == 2) ip &= 0xffff;
   else if (size == 4) ip &= 0xffffffff;
+  // The reference CPU checks the new RIP (#GP(0)) before the popped SS.
+  if (!offsetOk(ip, a, descLimit(d))) return;
   const popStack = mode64 || rpl > cpl;
   let ssd: u64 = 0;
   if (popStack) {
     ssd = returnStackTarget(ssSel, rpl, to64);
     if (faulted()) return;
   }
-  if (!offsetOk(ip, a, descLimit(d))) return;
   // RFLAGS: what may change depends on the CPL before the return (as POPF).
   let mask: u32 = FLAGS_ARITH | FLAG_TF | FLAG_DF | FLAG_NT | FLAG_AC | FLAG_ID | FLAG_RF;
   const iopl = (<u32>old & FLAG_IOPL) >> 12;

@@ -17,7 +17,7 @@ import {
 import { shiftOp } from './shift';
 import { imulN, mulOverflow } from './muldiv';
 import { push, stackPeek, spAdd } from './stack';
-import { nearJump, targetOk } from './control';
+import { nearJump, targetOk, callAbsolute } from './control';
 import {
   DCE_G, DCE_E, DCE_X, DCE_SCALE, DCE_SEG, DCE_DISP, DCE_AUX, DCE_IMM, BASE_RIP, SEG_STACK_BASE,
   OP_ALU_RR, OP_ALU_RI, OP_ALU_RM, OP_ALU_MR, OP_ALU_MI, OP_ALU_RR8, OP_ALU_RI8, OP_ALU_RM8, OP_ALU_MR8,
@@ -278,9 +278,7 @@ function callAbs(e: u32, isMem: bool): void {
   const size = stackSize();
   const t = srcE(e, size, isMem);
   if (faulted()) return;
-  if (!targetOk(t)) return;
-  if (!push(ipNow(), size)) return;
-  jumpTo(t);
+  callAbsolute(t, size);
 }
 function jmpAbs(e: u32, isMem: bool): void {
   const t = srcE(e, stackSize(), isMem);

@@ -24,7 +24,9 @@ import { CALL_Ev, JMP_Ev } from './control';
 import { PUSH_Ev } from './stack';
 import { CALLF_Mp, JMPF_Mp } from './far';
 import { ARPL } from './segments';
+import { VENDOR_AMD } from './options';
 import { FEATURE_CX16 } from './features';
+import { raiseDecodedUD } from './length';
 
 // ---- MOV ----
 /** MOV E, G (88 89). */
@@ -97,7 +99,7 @@ export function LEA(): void {
 export function XCHG_EG(size: u32): void {
   decodeModrm();
   if (faulted()) return;
-  if (lockPfx && modIsReg) { raiseUD(); return; }
+  if (lockPfx && modIsReg) { raiseDecodedUD(); return; }
   const a = readE(size, true);
   if (faulted()) return;
   const b = readG(size);
@@ -176,7 +178,7 @@ export function MOVSXD_or_ARPL(): void {
     if (faulted()) return;
     setReg64(modReg, sext(v, 4));
   } else {
-    const v = readE(opSize, false);
+    const v = readE(VENDOR_AMD ? 4 : opSize, false); // options.ts: AMD reads 32 bits for 66h too
     if (faulted()) return;
     writeG(v, opSize);
   }
@@ -233,7 +235,7 @@ export function NOP_Ev(): void {
 export function CMPXCHG(size: u32): void {
   decodeModrm();
   if (faulted()) return;
-  if (lockPfx && modIsReg) { raiseUD(); return; }
+  if (lockPfx && modIsReg) { raiseDecodedUD(); return; }
   const d = readE(size, true);
   if (faulted()) return;
   const a = getRegN(RAX, size);
@@ -256,7 +258,7 @@ export function CMPXCHG(size: u32): void {
 export function XADD(size: u32): void {
   decodeModrm();
   if (faulted()) return;
-  if (lockPfx && modIsReg) { raiseUD(); return; }
+  if (lockPfx && modIsReg) { raiseDecodedUD(); return; }
   const d = readE(size, true);
   if (faulted()) return;
   const s = readG(size);
@@ -303,7 +305,7 @@ export function GRP3(size: u32): void {
   decodeModrm();
   if (faulted()) return;
   const d = modDigit();
-  if (lockPfx && d != 2 && d != 3) { raiseUD(); return; }
+  if (lockPfx && d != 2 && d != 3) { raiseDecodedUD(); return; }
   switch (d) {
     case 0: case 1: TEST_EI(size); return; // TEST E,I (/1 is an alias)
     case 2: NOT_E(size); return;
@@ -328,13 +330,13 @@ export function GRP5(): void {
   const m = fetch8();
   const d = (m >> 3) & 7;
   if (m >= 0xc0 && d < 2) { // INC/DEC of a register (the hot case)
-    if (lockPfx) { raiseUD(); return; }
+    if (lockPfx) { raiseDecodedUD(); return; }
     INCDEC_reg(<i32>((m & 7) | ((rex & 1) << 3)), d == 1);
     return;
   }
   decodeModrmByte(m);
   if (faulted()) return;
-  if (lockPfx && d > 1) { raiseUD(); return; }
+  if (lockPfx && d > 1) { raiseDecodedUD(); return; }
   switch (d) {
     case 0: INCDEC_E(opSize, false); return;
     case 1: INCDEC_E(opSize, true); return;

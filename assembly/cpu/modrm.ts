@@ -134,8 +134,9 @@ function decodeEA3264(m: u32): void {
 /**
  * Linear address of `size` bytes at `off` in segment `seg` for a read or write, after the segment
  * checks: in 64-bit mode only FS/GS bases apply and the address must be canonical: #GP(0), or #SS(0)
- * for a stack reference (`stackRef`: push/pop and friends, or an operand based on rSP/rBP; the
- * reference CPU ignores segment overrides for this choice); in 32-bit modes the type, presence and
+ * for a stack reference (`stackRef`: push/pop and friends, or an operand based on rSP/rBP, unless
+ * an FS or GS override applies: the null overrides CS DS ES SS leave it a stack reference, as on the
+ * reference CPU); in 32-bit modes the type, presence and
  * limit (expand-up or expand-down) are checked: #GP(0), or #SS(0) for SS. Returns 0 with the fault raised.
  */
 export function segLinear(seg: i32, off: u64, size: u32, acc: u32, stackRef: bool = false): u64 {
@@ -143,7 +144,7 @@ export function segLinear(seg: i32, off: u64, size: u32, acc: u32, stackRef: boo
     const lin = seg >= FS ? off + segBase(seg) : off;
     // Canonical: bits 63..47 equal, for the first and the last byte.
     if (((lin + 0x800000000000) >> 48) != 0 || ((lin + <u64>(size - 1) + 0x800000000000) >> 48) != 0) {
-      if (stackRef) raiseSS(0); else raiseGP(0);
+      if (stackRef && seg < FS) raiseSS(0); else raiseGP(0);
       return 0;
     }
     if (alignCheck) return alignChecked(lin, size);

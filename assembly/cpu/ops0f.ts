@@ -1,7 +1,7 @@
 // The two-byte opcode map 0F xx (Intel SDM vol. 2, appendix A, table A-3), one case per value so it
-// compiles to a single br_table. MMX/SSE/AVX rows end the domain as unimplemented until issue 4
-// (their state instructions are in fpu-state.ts); rows for features the CPUID does not offer are #UD,
-// as on a CPU without them.
+// compiles to a single br_table. MMX/SSE/SSE2 run in sse/ (their state instructions are in
+// fpu-state.ts); rows for features the CPUID does not offer are #UD, as on a CPU without them: the
+// whole 0F 38 and 0F 3A maps (xen/cpuid.ts reports none of SSSE3, SSE4, MOVBE, AES, SHA, ADX...).
 import { raiseUD, raiseGP, faulted, faultVector } from './fault';
 import { FS, GS, SS } from './state';
 import { fetch8, opSize, repPfx, lockPfx, rex } from './decode';
@@ -22,6 +22,8 @@ import { GRP15 } from './fpu-state';
 import { execSse } from './sse/dispatch';
 import { unimplemented } from './unimplemented';
 import { FAULT_NONE } from '../layout';
+import { raiseDecodedUD } from './length';
+import { VENDOR_AMD } from './options';
 
 /** Lockable 0F opcodes: AB BTS, B3 BTR, BB BTC, BA grp8, B0 B1 CMPXCHG, C0 C1 XADD, C7 grp9, 20 22 (see below). */
 @inline function lockable0F(b: u32): bool {
@@ -33,7 +35,7 @@ import { FAULT_NONE } from '../layout';
 export function dispatch0F(): void {
   const b = fetch8();
   if (faultVector != FAULT_NONE) return;
-  if (lockPfx && !lockable0F(b)) { raiseUD(); return; }
+  if (lockPfx && !lockable0F(b)) { raiseDecodedUD(); return; }
   switch (b) {
     case 0x00: GRP6(); return; // Grp6: SLDT STR LLDT LTR VERR VERW
     case 0x01: GRP7(); return; // Grp7: SGDT SIDT LGDT LIDT SMSW LMSW INVLPG SWAPGS RDTSCP ...
@@ -72,9 +74,9 @@ export function dispatch0F(): void {
     case 0x35: SYSEXIT(); return; // SYSEXIT
     case 0x36: raiseUD(); return;
     case 0x37: raiseUD(); return; // GETSEC (SMX: not offered)
-    case 0x38: unimplemented(3); return; // 3-byte map 0F 38
+    case 0x38: raiseUD(); return; // 3-byte map 0F 38: SSSE3 SSE4.1 SSE4.2 MOVBE CRC32 AES SHA ADX INVPCID (not offered)
     case 0x39: raiseUD(); return;
-    case 0x3a: unimplemented(3); return; // 3-byte map 0F 3A
+    case 0x3a: raiseUD(); return; // 3-byte map 0F 3A: SSSE3 PALIGNR, SSE4.1 ROUND/BLEND/INSERT/EXTRACT, PCLMULQDQ (not offered)
     case 0x3b: case 0x3c: case 0x3d: case 0x3e: case 0x3f: raiseUD(); return;
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
     case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f:
@@ -118,7 +120,7 @@ export function dispatch0F(): void {
     case 0xb6: MOVZX(1); return; // MOVZX Gv,Eb
     case 0xb7: MOVZX(2); return; // MOVZX Gv,Ew
     case 0xb8: if (repPfx == 0xf3) POPCNT_GvEv(); else raiseUD(); return; // POPCNT Gv,Ev (F3) / JMPE
-    case 0xb9: decodeModrm(); if (!faulted()) raiseUD(); return; // UD1 Gv,Ev
+    case 0xb9: UD01(); return; // UD1 Gv,Ev
     case 0xba: GRP8_EvIb(); return; // Grp8: BT BTS BTR BTC Ev,Ib
     case 0xbb: BTx_EvGv(BT_BTC); return; // BTC Ev,Gv
     case 0xbc: BSF_GvEv(repPfx == 0xf3); return; // BSF Gv,Ev / TZCNT (F3)
@@ -142,7 +144,7 @@ export function dispatch0F(): void {
     case 0xf0: case 0xf1: case 0xf2: case 0xf3: case 0xf4: case 0xf5: case 0xf6: case 0xf7:
     case 0xf8: case 0xf9: case 0xfa: case 0xfb: case 0xfc: case 0xfd: case 0xfe:
       execSse(b); return; // LDDQU PSLL* PMULUDQ PMADDWD PSADBW MASKMOV PSUB* PADD* (MMX/SSE2)
-    case 0xff: decodeModrm(); if (!faulted()) raiseUD(); return; // UD0 Gv,Ev
+    case 0xff: UD01(); return; // UD0 Gv,Ev (AMD: no ModRM)
     default: unimplemented(2); return;
   }
 }
@@ -152,8 +154,14 @@ function GRP9(): void {
   decodeModrm();
   if (faulted()) return;
   const d = modDigit();
-  if (lockPfx && (d != 1 || modIsReg)) { raiseUD(); return; }
+  if (lockPfx && (d != 1 || modIsReg)) { raiseDecodedUD(); return; }
   if (d == 1) { CMPXCHG8B16B(); return; }
   raiseUD();
 }
 
+/** UD0 / UD1: #UD. Intel decodes their ModRM first (its bytes count towards the 15-byte limit and
+ *  may fault); the reference CPU (AMD) raises #UD at the opcode, even past 15 bytes. */
+function UD01(): void {
+  if (!VENDOR_AMD) { decodeModrm(); if (faulted()) return; }
+  raiseUD();
+}

@@ -27,6 +27,9 @@ export function setOptDecodeCache(on: bool): void {
  * of the development machines (test-vectors.md), so AMD choices are the default.
  * - AMD: an operand-size (66h) prefix on a near JMP/CALL/RET/Jcc in 64-bit mode gives a 16-bit target
  *   (IP truncated); Intel ignores the prefix there (64-bit operand size).
+ * - AMD: REX.W on LSS/LFS/LGS and on far JMP/CALL through memory still reads an m16:32 pointer (a far
+ *   CALL then pushes 8-byte CS and RIP); Intel reads m16:64.
+ * - AMD: MOVSXD with a 66h prefix reads 32 bits and writes the low 16; Intel reads 16 (SDM MOVSXD r16, r/m16).
  */
 export const VENDOR_AMD: bool = true;
 

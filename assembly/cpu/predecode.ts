@@ -257,10 +257,10 @@ function parse(host: u32, limit: u32, e: u32): u32 {
   for (let n = 0; ; n++) {
     if (p >= lim || n > 3) return OP_GENERIC;
     b = load<u8>(p);
-    if (b == 0x26) segOvr = ES;
-    else if (b == 0x2e) segOvr = CS;
-    else if (b == 0x36) segOvr = SS;
-    else if (b == 0x3e) segOvr = DS;
+    if (b == 0x26) { if (!mode64) segOvr = ES; } // 64-bit mode: CS DS ES SS are null prefixes (decode.ts)
+    else if (b == 0x2e) { if (!mode64) segOvr = CS; }
+    else if (b == 0x36) { if (!mode64) segOvr = SS; }
+    else if (b == 0x3e) { if (!mode64) segOvr = DS; }
     else if (b == 0x64) segOvr = FS;
     else if (b == 0x65) segOvr = GS;
     else break;

@@ -12,6 +12,7 @@ import {
   FLAG_ZF,
 } from './state';
 import { readDescriptor } from '../platform';
+import { VENDOR_AMD } from './options';
 import { mode64, opSize, setSpMask } from './decode';
 import {
   decodeModrm, modIsReg, modReg, modDigit, readE, writeE, readEAt, writeBackE, readG, writeG, setRegN,
@@ -131,7 +132,7 @@ export function MOV_SwEw(): void {
 /** LDS LES LSS LFS LGS Gv, Mp (after decodeModrm): offset, then the selector above it. */
 export function LxS(seg: i32): void {
   if (modIsReg) { raiseUD(); return; }
-  const size = opSize;
+  const size = VENDOR_AMD && opSize == 8 ? 4 : opSize; // options.ts: AMD reads m16:32 under REX.W
   const off = readEAt(0, size);
   if (faulted()) return;
   const sel = readEAt(<u64>size, 2);

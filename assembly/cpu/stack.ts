@@ -75,11 +75,13 @@ export function POP_Ev(): void {
   if (faulted()) return;
   if (((m >> 3) & 7) != 0) { raiseUD(); return; } // group 1A: only /0 exists
   const size = stackOpSize();
-  const v = stackPeek(0, size);
-  if (faulted()) return;
+  // The address is formed with the incremented rSP, and the whole instruction is fetched (a 16th
+  // byte is #GP(0)) before the stack is read.
   const oldSp = getReg64(RSP);
   spAdd(<u64>size);
   decodeModrmByte(m);
+  if (faulted()) { setReg64(RSP, oldSp); return; }
+  const v = stackPeek(<u64>0 - <u64>size, size);
   if (faulted()) { setReg64(RSP, oldSp); return; }
   writeE(v, size);
   if (faulted()) setReg64(RSP, oldSp);
@@ -175,7 +177,9 @@ export function ENTER(): void {
     if (faulted()) return;
   }
   const finalSp = (sp - alloc) & spMask;
-  if (!probeWriteSeg(SS, finalSp, 1, true)) return;
+  // The frame's final top is write-checked with the operand size (#PF, #AC), after the pushes above
+  // reached memory (SDM ENTER: "a write using the final value of the stack pointer"; reference CPU).
+  if (!probeWriteSeg(SS, finalSp, size, true)) return;
   setRegN(RBP, frameTemp, size == 2 ? 2 : (mode64 ? 8 : (spMask == 0xffff ? 2 : 4)));
   setSp(finalSp);
 }

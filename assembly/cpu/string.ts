@@ -169,19 +169,13 @@ export function STRING(kind: u32, size: u32): void {
 /**
  * Forward REP MOVS/STOS of whole elements within the current source and destination pages.
  * Returns the number of elements done (0: take the per-element path, possibly with a fault raised
- * by a translation: then nothing was done).
+ * by a translation: then nothing was done). The source is checked before the destination, as one
+ * MOVS element reads before it writes: a destination fault found first is left to the element path.
  */
 function fastChunk(kind: u32, size: u32, count: u64): u64 {
   const m = adMask();
   const di = getIdx(RDI);
-  // Elements until the destination page ends, the index wraps, or the chunk ends.
   let n: u64 = count < <u64>repLimit ? count : <u64>repLimit;
-  const dlin0 = segLinear(ES, di, size, SEG_WRITE);
-  if (faulted()) return 0;
-  const dRoom = <u64>((0x1000 - (<u32>dlin0 & 0xfff)) / size);
-  if (dRoom < n) n = dRoom;
-  const dWrap = (m - di + 1) / <u64>size;
-  if (dWrap < n) n = dWrap;
   let si: u64 = 0;
   let slin0: u64 = 0;
   const srcSeg: i32 = segOvr >= 0 ? segOvr : DS;
@@ -194,9 +188,23 @@ function fastChunk(kind: u32, size: u32, count: u64): u64 {
     const sWrap = (m - si + 1) / <u64>size;
     if (sWrap < n) n = sWrap;
   }
+  // Elements until the destination page ends, the index wraps, or the chunk ends.
+  const dlin0 = segLinear(ES, di, size, SEG_WRITE);
+  if (faulted()) { if (kind == STR_MOVS) clearFault(); return 0; }
+  const dRoom = <u64>((0x1000 - (<u32>dlin0 & 0xfff)) / size);
+  if (dRoom < n) n = dRoom;
+  const dWrap = (m - di + 1) / <u64>size;
+  if (dWrap < n) n = dWrap;
   if (n < 2) return 0;
   const bytes = <u32>n * size;
-  // Segment checks for the whole run (limits), then one translation per page.
+  // Segment checks for the whole run (limits), then one translation per page, source first.
+  let sh: u32 = 0;
+  if (kind == STR_MOVS) {
+    const slin = segLinear(srcSeg, si, bytes, SEG_READ);
+    if (faulted()) { clearFault(); return 0; } // the limit ends inside the run: go element by element
+    sh = translate(slin, ACC_READ);
+    if (faulted()) return 0;
+  }
   const dlin = segLinear(ES, di, bytes, SEG_WRITE);
   if (faulted()) { clearFault(); return 0; } // the limit ends inside the run: go element by element
   const dh = translate(dlin, ACC_WRITE);
@@ -210,10 +218,6 @@ function fastChunk(kind: u32, size: u32, count: u64): u64 {
     setIdx(RDI, (di + <u64>bytes) & m);
     return n;
   }
-  const slin = segLinear(srcSeg, si, bytes, SEG_READ);
-  if (faulted()) { clearFault(); return 0; } // the limit ends inside the run: go element by element
-  const sh = translate(slin, ACC_READ);
-  if (faulted()) return 0;
   if (dh > sh && dh < sh + bytes) {
     // Forward overlap (dst inside src run): element by element replicates the pattern exactly.
     if (size == 1) { for (let i: u32 = 0; i < bytes; i++) store<u8>(dh + i, load<u8>(sh + i)); }

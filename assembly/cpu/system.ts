@@ -25,7 +25,8 @@ import {
   SOFTINT_INTN, SOFTINT_INT3, SOFTINT_INTO, SOFTINT_INT1,
 } from '../platform';
 import { requestStop } from '../exit';
-import { tlbFlushAll, tlbInvalidatePage } from '../mmu/tlb';
+import { tlbInvalidatePage } from '../mmu/tlb';
+import { shadowSwitch, translationsReset } from '../mmu/shadow';
 import { refreshMode, translationsChanged } from './interp';
 import { VERx, STORE_SYSSEG, LOAD_SYSSEG } from './segments';
 import { FEATURE_SMAP, FEATURE_RDTSCP } from './features';
@@ -239,7 +240,7 @@ export function WRMSR(): void {
       if ((v & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) != 0) { raiseGP(0); return; }
       if ((getCr0() & CR0_PG) != 0 && ((v ^ old) & EFER_LME) != 0) { raiseGP(0); return; }
       setEfer((v & ~EFER_LMA) | (old & EFER_LMA)); // LMA is read-only
-      if (((v ^ old) & EFER_NXE) != 0) tlbFlushAll();
+      if (((v ^ old) & EFER_NXE) != 0) translationsReset();
       break;
     }
     case MSR_STAR: msrStar = v; break;
@@ -302,7 +303,7 @@ export function MOV_CdRd(): void {
     case 3:
       if ((v >> 52) != 0) { raiseGP(0); return; }
       store<u64>(CPU_BASE + CPU_CR3, v);
-      tlbFlushAll();
+      shadowSwitch(v);
       translationsChanged();
       return;
     case 4: {
@@ -310,7 +311,7 @@ export function MOV_CdRd(): void {
       const old = getCr4();
       if ((getEfer() & EFER_LMA) != 0 && (v & CR4_PAE) == 0) { raiseGP(0); return; }
       setCr4(v);
-      if (((v ^ old) & (CR4_PAE | CR4_PGE | CR4_PSE)) != 0) { tlbFlushAll(); translationsChanged(); }
+      if (((v ^ old) & (CR4_PAE | CR4_PGE | CR4_PSE)) != 0) { translationsReset(); translationsChanged(); }
       return;
     }
     case 8:
@@ -337,7 +338,7 @@ function writeCr0(v: u64): void {
     const lma = (v & CR0_PG) != 0 && (efer & EFER_LME) != 0;
     setEfer(lma ? efer | EFER_LMA : efer & ~EFER_LMA);
   }
-  if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) { tlbFlushAll(); translationsChanged(); }
+  if (((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) != 0) { translationsReset(); translationsChanged(); }
   refreshMode();
 }
 

@@ -4,7 +4,8 @@
 // offered (CPUID), so every other VEX instruction is #UD, as on a CPU without AVX. A VEX prefix
 // after 66/F2/F3/LOCK/REX is #UD. Flags: ANDN/BEXTR/BLS* clear OF, set CF per the SDM; SF ZF from
 // the result; the undefined AF PF as the reference CPU (PF from the result, AF set by BEXTR only).
-import { raiseUD, faulted } from './fault';
+import { faulted, raiseUD } from './fault';
+import { raiseDecodedUD } from './length';
 import { getRegN, setRegN, decodeModrm, decodeModrmByte, modReg, modDigit, readE } from './modrm';
 import { mode64, fetch8, repPfx, pfx66, lockPfx, rex, opSize, setVexState } from './decode';
 import { setCC, setFlags, getFlags, CC_LOGIC, maskOfSize } from './flags';
@@ -22,8 +23,11 @@ export function VEX_or_LxS(seg: i32, threeByte: bool): void {
     LxS(seg);
     return;
   }
-  if (repPfx != 0 || pfx66 || lockPfx || rex != 0) { raiseUD(); return; }
-  if (!threeByte) { raiseUD(); return; } // C5: map 0F only, all AVX
+  // A REX right before VEX is #UD at once; 66 F2 F3 LOCK are #UD once the instruction is decoded
+  // (longer than 15 bytes: #GP), as on the reference CPU.
+  if (rex != 0) { raiseUD(); return; }
+  if (repPfx != 0 || pfx66 || lockPfx) { raiseDecodedUD(); return; }
+  if (!threeByte) { raiseDecodedUD(); return; } // C5: map 0F only, all AVX
   const b2 = fetch8();
   if (faulted()) return;
   const map = b1 & 0x1f;
@@ -36,12 +40,12 @@ export function VEX_or_LxS(seg: i32, threeByte: bool): void {
   setVexState(0x40 | (w << 3) | rexBits, mode64 && w != 0 ? 8 : 4);
   const op = fetch8();
   if (faulted()) return;
-  if (!FEATURE_BMI1 || map != 2 || l != 0 || pp != 0) { raiseUD(); return; }
+  if (!FEATURE_BMI1 || map != 2 || l != 0 || pp != 0) { raiseDecodedUD(); return; }
   switch (op) {
     case 0xf2: ANDN(vvvv); return; // ANDN Gy, By, Ey
     case 0xf3: BLS_group(vvvv); return; // BLSR /1, BLSMSK /2, BLSI /3  By, Ey
     case 0xf7: BEXTR(vvvv); return; // BEXTR Gy, Ey, By
-    default: raiseUD(); return;
+    default: raiseDecodedUD(); return;
   }
 }
 
@@ -83,7 +87,7 @@ function BEXTR(v: i32): void {
 function BLS_group(v: i32): void {
   decodeModrm();
   const d = modDigit();
-  if (d < 1 || d > 3) { raiseUD(); return; }
+  if (d < 1 || d > 3) { raiseDecodedUD(); return; }
   const size = opSize;
   const s = readE(size, false);
   if (faulted()) return;

@@ -67,15 +67,22 @@ export function deliver80(p: i32): void {
   const cw = getCw();
   saveResult();
   roundCore(p, 16383, rc, false);
+  // Only FSCALE can go out of range by more than the 24576 bias: then the bias-adjusted result
+  // overflows or underflows again and a signed infinity (C1 = 1) or zero (C1 = 0) is delivered,
+  // with PE (SDM vol. 1 8.5.4 / 8.5.5 "massive overflow/underflow"; measured on AMD Zen 5:
+  // 1.0 * 2^40960 with OM unmasked gives +inf and OE PE C1 in every rounding mode, 1.0 * 2^-40959
+  // with UM unmasked gives +0 and UE PE, C1 = 0).
   if (oOvf && (cw & FE_OE) == 0) {
     restoreResult();
     adjustResultExp(-24576);
     roundCore(p, 16383, rc, false);
+    if (oOvf) { xf |= FE_OE | FE_PE; resUp = true; setRes(0x8000000000000000, (rSign << 15) | 0x7fff); return; }
     xf |= oInexact ? FE_OE | FE_PE : FE_OE;
   } else if (oTiny && (cw & FE_UE) == 0) {
     restoreResult();
     adjustResultExp(24576);
     roundCore(p, 16383, rc, false);
+    if (oTiny) { xf |= FE_UE | FE_PE; setRes(0, rSign << 15); return; }
     xf |= oInexact ? FE_UE | FE_PE : FE_UE;
   } else if (oOvf) xf |= FE_OE | FE_PE;
   else if (oTiny) { if (oInexact) xf |= FE_UE | FE_PE; }

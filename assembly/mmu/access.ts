@@ -9,6 +9,8 @@ import { CNT_BASE, CNT_TLB_HITS, CNT_TLB_MISSES } from '../layout';
 import { getCpl } from '../cpu/state';
 import { faulted } from '../cpu/fault';
 import { tlbLookup } from './tlb';
+import { shadowActive, shadowSlot, shadowLookup } from './shadow';
+import { tlbFill } from './log-dirty';
 import { walk, rightFor, ACC_READ, ACC_WRITE, ACC_EXEC } from './paging';
 
 export { ACC_READ, ACC_WRITE, ACC_EXEC };
@@ -18,8 +20,24 @@ export { ACC_READ, ACC_WRITE, ACC_EXEC };
 /** Host offset of `linear` for access `acc` with privilege `user`, or 0 after raising #PF. */
 @inline export function translateAs(linear: u64, acc: u32, user: bool): u32 {
   const host = tlbLookup(linear, rightFor(acc, user));
-  if (host != 0) return host;
+  if (host != 0) {
+    store<u64>(CNT_BASE + CNT_TLB_HITS, load<u64>(CNT_BASE + CNT_TLB_HITS) + 1);
+    return host;
+  }
+  return translateMiss(linear, acc, user);
+}
+
+/** A TLB miss: the current address space's shadow, else the page walk. */
+function translateMiss(linear: u64, acc: u32, user: bool): u32 {
   store<u64>(CNT_BASE + CNT_TLB_MISSES, load<u64>(CNT_BASE + CNT_TLB_MISSES) + 1);
+  if (shadowActive && shadowSlot >= 0) {
+    const hit = shadowLookup(linear, rightFor(acc, user));
+    if (hit != 0) {
+      const page = hit & ~0xfff;
+      tlbFill(linear, page, hit & 0xfff, acc, false);
+      return page + (<u32>linear & 0xfff);
+    }
+  }
   return walk(linear, acc, user);
 }
 
@@ -113,7 +131,3 @@ export function writeNAs(linear: u64, v: u64, size: u32, user: bool): void {
 /** Host offset of the code byte at `linear` (execute right), or 0 after raising #PF. */
 @inline export function translateFetch(linear: u64): u32 { return translateAs(linear, ACC_EXEC, isUser()); }
 
-/** Counts a TLB hit; kept separate so the hot path can batch it. */
-@inline export function countTlbHits(n: u64): void {
-  store<u64>(CNT_BASE + CNT_TLB_HITS, load<u64>(CNT_BASE + CNT_TLB_HITS) + n);
-}

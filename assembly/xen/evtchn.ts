@@ -5,11 +5,13 @@
 // (init_control, expand_array, set_priority) answers -ENOSYS, which makes Linux use 2-level.
 // Invariants: port 0 is never valid; a port's pending bit goes 0->1 at most once per set; the upcall
 // flag is raised only if the port is unmasked and its selector bit went 0->1 (Xen's rule).
+import { pollNotify } from './sched';
 import {
   DOM_BASE, DOM_EVTCHN, EVTCHN_STRIDE, EVTCHN_MAX_PORTS, DOM_HOST_PORTS, DOM_SHARED_INFO_MFN, DOM_VCPU,
   PV_VCPU_INFO_MA, ECS_INTERDOMAIN, ECS_VIRQ, ECS_IPI, ECS_UNBOUND, ECS_FREE, HOST_DOMID, EXIT_HOST_EVENT,
-  PV_VIRQ_PORT, DOM_DOMID,
+  PV_VIRQ_PORT, DOM_DOMID, PROF_K_EVENT_PENDING,
 } from '../layout';
+import { profiling, profRecord } from '../debug/profile';
 import { frameHost, machineHost } from '../mmu/machine';
 import { requestStop } from '../exit';
 import { isPv64 } from './domain';
@@ -38,12 +40,14 @@ export function vcpuInfoHost(): u32 {
 
 /** The 2-level "set pending" rule on shared_info for `port`, notifying vCPU 0. */
 export function setPending(port: u32): void {
+  if (profiling()) profRecord(PROF_K_EVENT_PENDING, 0, port);
   const si = frameHost(<u64>load<u32>(DOM_BASE + DOM_SHARED_INFO_MFN));
   if (si == 0) return;
   const bits: u32 = isPv64() ? 64 : 32;
   const word = port / bits, bit = port % bits;
   const maskBase: u32 = isPv64() ? 2560 : 2176;
   const vi = vcpuInfoHost();
+  pollNotify(port);
   if (isPv64()) {
     const p = si + 2048 + word * 8;
     const old = load<u64>(p);

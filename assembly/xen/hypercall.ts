@@ -3,11 +3,15 @@
 // RDX R10 R8. The result goes to RAX; unimplemented numbers return -ENOSYS (the coverage matrix
 // is workers/hypercalls.ts, checked against this switch by test/unit/hypercall-table.test.ts).
 // Invariant: a handler never leaves a fault pending (guest-mem.ts swallows bad pointers).
+import { audit, auditAfterPtOps } from '../mmu/audit';
 import {
   CNT_BASE, CNT_HYPERCALLS_TOTAL, CNT_HYPERCALL, CNT_HYPERCALL_MAX, TRACE_KIND_HYPERCALL,
+  PROF_K_HCALL_ENTER, PROF_K_HCALL_EXIT, PROF_CALIBRATE,
 } from '../layout';
 import { getReg64, setReg64, getRip, RAX, RBX, RCX, RDX, RSI, RDI, RSP } from '../cpu/state';
 import { traceEvent } from '../debug/trace';
+import { profiling, profRecord } from '../debug/profile';
+import { hypercallSubop } from './hypercall-subop';
 import { isPv64 } from './domain';
 import { beginGuestAccess } from './guest-mem';
 import { doConsoleIo } from './console';
@@ -79,7 +83,12 @@ export function hypercall(): void {
     store<u64>(c, load<u64>(c) + 1);
   }
   traceEvent(TRACE_KIND_HYPERCALL, getRip(), <u32>nr);
+  const prof = profiling();
+  const tag: u32 = nr < <u64>PROF_CALIBRATE ? <u32>nr : 0xffff; // 0xfffe is the calibration pseudo-call
+  if (prof) profRecord(PROF_K_HCALL_ENTER, tag, hypercallSubop(nr, a1));
   const ret = dispatch(nr, a1, a2, a3, a4, a5);
+  if (prof) profRecord(PROF_K_HCALL_EXIT, tag, <u32>ret);
+  if (auditAfterPtOps) audit(); // tests: shadows and TLB checked against the guest tables after every call
   if (ret == HYPERCALL_NO_RETURN) return;
   if (pv64) setReg64(RAX, <u64>ret);
   else setReg64(RAX, <u64>(<u32>ret));

@@ -17,6 +17,8 @@ import { vcpuInfoHost } from './evtchn';
 import { inGuestKernel, toggleGuestMode } from './vcpu';
 import { unloadableDataSegments, failsafeCallback } from './failsafe';
 import { EFAULT } from './errno';
+import { PROF_K_DELIVER_BEGIN, PROF_K_DELIVER_END, PROF_D_FAILSAFE, PROF_OUT_BOUNCED, PROF_OUT_FAILED } from '../layout';
+import { profiling, profRecord } from '../debug/profile';
 
 const R11: i32 = 11;
 export const VGCF_in_syscall: u64 = 0x100;
@@ -48,7 +50,7 @@ function iret64(): i64 {
   setFlags(<u64>((<u32>rflags & ~(FLAG_IOPL | FLAG_VM)) | FLAG_IF));
   store<u8>(vcpuInfoHost() + 1, (rflags & FLAG_IF) != 0 ? 0 : 1);
   if ((flags & VGCF_in_syscall) == 0) { setReg64(RCX, rcx); setReg64(R11, r11); }
-  if (badSegs != 0) failsafeCallback(badSegs);
+  if (badSegs != 0) enterFailsafe(badSegs);
   return <i64>rax;
 }
 
@@ -77,6 +79,13 @@ function iret32(): i64 {
   setReg64(RSP, esp);
   setFlags(<u64>((eflags & ~(FLAG_IOPL | FLAG_VM)) | FLAG_IF));
   store<u8>(vcpuInfoHost() + 1, (eflags & FLAG_IF) != 0 ? 0 : 1);
-  if (badSegs != 0) failsafeCallback(badSegs);
+  if (badSegs != 0) enterFailsafe(badSegs);
   return <i64>eax;
+}
+
+/** The failsafe callback, recorded by the profiler as a delivery (debug/profile.ts). */
+function enterFailsafe(badSegs: u32): void {
+  if (!profiling()) { failsafeCallback(badSegs); return; }
+  profRecord(PROF_K_DELIVER_BEGIN, PROF_D_FAILSAFE, badSegs);
+  profRecord(PROF_K_DELIVER_END, PROF_D_FAILSAFE, failsafeCallback(badSegs) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
 }

@@ -7,13 +7,16 @@
 // never mapped writable, so every change to it goes through validation here.
 import {
   FRAME_TYPE_BASE, FRAME_INFO_SIZE, DOM_BASE, DOM_SHARED_INFO_MFN, DOM_GUEST_TYPE, GUEST_PV32, GUEST_PV64,
-  CPU_BASE, CPU_CR3, PV_KERNEL_CR3, CNT_BASE, CNT_PT_UPDATES, PAGE_SIZE,
+  CPU_BASE, CPU_CR3, PV_KERNEL_CR3, CNT_BASE, CNT_PT_UPDATES, PAGE_SIZE, GUEST_RAM_BASE,
 } from '../layout';
 import { nrPages, totalFrames, frameHost } from '../mmu/machine';
 import { codeWritten, codeWrittenHost } from '../cpu/decode-cache';
 import { tlbFlushAll } from '../mmu/tlb';
+import { shadowActive, shadowEntryChanged, shadowRootGone } from '../mmu/shadow';
+import { logDirtyMark } from '../mmu/log-dirty';
 import { setExitMessage, hex } from '../exit';
 import { pvSet64 } from './vcpu';
+import { profPtUpdate } from '../debug/profile';
 import { isGrantFrame } from './grant-table';
 import { checkDescriptor, checkedDescriptor } from './gdt';
 import { EINVAL, EPERM, EBUSY } from './errno';
@@ -88,8 +91,9 @@ export function isSharedXenFrame(mfn: u64): bool {
 @inline export function ownsFrame(mfn: u64): bool { return ownsRam(mfn) || isSharedXenFrame(mfn); }
 
 // ---- Deferred TLB flush: requested by any change that can remove a translation, done before the guest runs again ----
+// With shadows on, every entry change already invalidated exactly what it must (shadowEntryChanged).
 let flushPending: bool = false;
-export function requestFlush(): void { flushPending = true; }
+export function requestFlush(): void { if (!shadowActive) flushPending = true; }
 export function flushIfPending(): void {
   if (flushPending) {
     flushPending = false;
@@ -99,6 +103,7 @@ export function flushIfPending(): void {
 
 export function countPtUpdate(): void {
   store<u64>(CNT_BASE + CNT_PT_UPDATES, load<u64>(CNT_BASE + CNT_PT_UPDATES) + 1);
+  profPtUpdate();
 }
 
 // ---- Why the last validation failed (numbers only: no allocation on guest-triggered paths) ----
@@ -209,6 +214,7 @@ export function putPageType(mfn: u64): void {
   if (t < PGT_L1 || t > PGT_L4) return; // writable and descriptor pages keep their validation
   const flags = frameFlags(m);
   setFlags(m, flags & ~(PGF_VALIDATED | PGF_PAE_XEN_L2));
+  if (t == PGT_L4 || (t == PGT_L3 && isPv32())) shadowRootGone(mfn);
   devalidate(m, t, flags);
 }
 
@@ -528,6 +534,7 @@ export function modEntry(table: u32, level: u32, slot: u32, nval: u64, preserveA
     if (((old ^ nval) & ~FASTPATH_FLAGS) == 0) {
       writeEntry(host, old, adjustEntry(level, nval), preserveAD);
       lastUpdateDroppedPresent = old != load<u64>(host);
+      if (lastUpdateDroppedPresent) shadowEntryChanged(table, slot, old);
       countPtUpdate();
       return 0;
     }
@@ -537,6 +544,7 @@ export function modEntry(table: u32, level: u32, slot: u32, nval: u64, preserveA
   } else {
     writeEntry(host, old, nval, preserveAD);
   }
+  shadowEntryChanged(table, slot, old);
   if (level == 1) putL1eRef(old);
   else putUpperRef(old, table);
   lastUpdateDroppedPresent = (old & PTE_P) != 0;
@@ -546,6 +554,7 @@ export function modEntry(table: u32, level: u32, slot: u32, nval: u64, preserveA
 
 function writeEntry(host: u32, old: u64, nval: u64, preserveAD: bool): void {
   codeWrittenHost(host);
+  logDirtyMark(<u64>((host - GUEST_RAM_BASE) >> 12));
   store<u64>(host, preserveAD ? nval | (old & (PTE_A | PTE_D)) : nval);
 }
 

@@ -10,6 +10,7 @@ import {
 import { frameHost } from '../mmu/machine';
 import { codeWritten } from '../cpu/decode-cache';
 import { tlbFlushAll, tlbInvalidatePage } from '../mmu/tlb';
+import { shadowActive } from '../mmu/shadow';
 import { isPv64 } from './domain';
 import { pvGet64, pvSet64, pvGet32, pvSet32, inGuestKernel, loadCr3 } from './vcpu';
 import { guestRead32, guestRead64, guestReadLong, guestWrite32, guestFault, beginGuestAccess } from './guest-mem';
@@ -136,7 +137,8 @@ export function newBaseptr(mfn: u64): i64 {
   }
   if (!pv64 || inGuestKernel()) loadCr3(mfn << 12);
   flushIfPending();
-  tlbFlushAll(); // a CR3 load flushes
+  // A CR3 load flushes the TLB; with shadows the TLB never holds a stale translation, so it need not.
+  if (!shadowActive) tlbFlushAll();
   return 0;
 }
 

@@ -7,6 +7,9 @@
 // Only naturally aligned writes inside the faulting page qualify; 1/2/4-byte writes are merged into
 // the 8-byte entry. Anything else returns false and the #PF goes to the guest unchanged.
 // Invariant: on false nothing changed (no register, entry or RIP); no fault is left pending.
+import { shadowEntryChanged } from '../mmu/shadow';
+import { logDirtyMark } from '../mmu/log-dirty';
+import { audit, auditAfterPtOps } from '../mmu/audit';
 import {
   DOM_BASE, DOM_VM_ASSIST, CNT_BASE, CNT_PTWR_EMULATIONS, MODE_LONG64, MODE_PROT32, MODE_COMPAT,
 } from '../layout';
@@ -63,6 +66,7 @@ export function ptwrEmulate(err: u32, cr2: u64): bool {
   flushIfPending();
   if (faulted()) clearFault();
   if (ok) store<u64>(CNT_BASE + CNT_PTWR_EMULATIONS, load<u64>(CNT_BASE + CNT_PTWR_EMULATIONS) + 1);
+  if (auditAfterPtOps) audit();
   return ok;
 }
 
@@ -326,6 +330,8 @@ function update(addr: u64, size: u32, val: u64, isCmpxchg: bool, old: u64): i32 
   }
   codeWrittenHost(host);
   store<u64>(host, nl1e);
+  shadowEntryChanged(l1Mfn, (<u32>addr & 0xff8) >> 3, full);
+  logDirtyMark(<u64>l1Mfn);
   putL1eRef(full);
   if ((full & PTE_P) != 0 && full != nl1e) requestFlush();
   countPtUpdate();

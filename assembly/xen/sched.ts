@@ -11,7 +11,7 @@ import { vcpuInfoHost } from './evtchn';
 import { runstateChange, RUNSTATE_blocked } from './vcpu-op';
 import { guestRead64 } from './guest-mem';
 import { isPv64 } from './domain';
-import { setSingleshot } from './timer';
+import { setPollTimeout } from './timer';
 import { doWatchdog } from './watchdog';
 import { EFAULT, EINVAL, ENOSYS, EPERM } from './errno';
 
@@ -44,9 +44,29 @@ export function block(): void {
   requestStop(EXIT_BLOCKED, 0);
 }
 
+// The ports a vCPU blocked in SCHEDOP_poll waits on: an event on one of them wakes it even when the
+// port is masked (Xen's evtchn_check_pollers; Linux's PV spinlocks poll a masked port).
+const pollPorts = new StaticArray<u32>(128);
+let pollCount: u32 = 0;
+export let pollWoken: bool = false;
+
+/** evtchn.ts: `port` became pending. */
+export function pollNotify(port: u32): void {
+  if (load<u32>(DOM_BASE + DOM_VCPU + PV_BLOCKED) != BLOCKED_POLL) return;
+  for (let i: u32 = 0; i < pollCount; i++) if (unchecked(pollPorts[i]) == port) { pollWoken = true; return; }
+}
+
+/** True once if a polled port fired since the vCPU blocked in poll (then the vCPU wakes). */
+export function takePollWoken(): bool {
+  const w = pollWoken;
+  pollWoken = false;
+  return w;
+}
+
 /**
  * SCHEDOP_poll {ports*, nr_ports, timeout}: returns at once if a listed port is pending, else sleeps
- * until an event arrives or the absolute timeout (the mask is left alone, unlike block).
+ * until an event arrives, a listed port fires (even masked), or the absolute timeout (its own timer;
+ * the mask is left alone, unlike block).
  */
 function poll(arg: u64): i64 {
   const pv64 = isPv64();
@@ -59,8 +79,11 @@ function poll(arg: u64): i64 {
     const port = guestRead32(ports + <u64>i * 4);
     if (guestFault) return -EFAULT;
     if (portPending(port)) return 0;
+    unchecked(pollPorts[i] = port);
   }
-  if (timeout != 0) setSingleshot(timeout);
+  pollCount = nr;
+  pollWoken = false;
+  if (timeout != 0) setPollTimeout(timeout);
   store<u32>(DOM_BASE + DOM_VCPU + PV_BLOCKED, BLOCKED_POLL);
   runstateChange(RUNSTATE_blocked);
   requestStop(EXIT_BLOCKED, 0);

@@ -3,7 +3,8 @@
 // 10 ms one at boot; Linux stops it). Both raise VIRQ_TIMER when due. Checked at slice boundaries,
 // after hypercalls, and when the vCPU blocks (deterministic time then jumps to the next deadline).
 // The domain watchdogs (xen/watchdog.ts) are checked here too: their expiry ends the domain.
-import { PV_TIMER_DEADLINE, PV_TIMER_PERIOD, PV_TIMER_NEXT_PERIODIC } from '../layout';
+import { PV_TIMER_DEADLINE, PV_TIMER_PERIOD, PV_TIMER_NEXT_PERIODIC, PROF_K_TIMER } from '../layout';
+import { profiling, profRecord } from '../debug/profile';
 import { systemTimeNs } from './time';
 import { sendVirq, virqPort, VIRQ_TIMER } from './evtchn';
 import { pvGet64, pvSet64 } from './vcpu';
@@ -19,6 +20,7 @@ export function timerReset(): void {
   pvSet64(PV_TIMER_PERIOD, DEFAULT_PERIOD_NS);
   pvSet64(PV_TIMER_NEXT_PERIODIC, DEFAULT_PERIOD_NS);
   watchdogReset();
+  cancelPollTimeout();
 }
 
 export function setSingleshot(deadline: u64): void {
@@ -29,6 +31,15 @@ export function setSingleshot(deadline: u64): void {
 
 export function stopSingleshot(): void { pvSet64(PV_TIMER_DEADLINE, 0); }
 
+// SCHEDOP_poll's timeout: a timer of its own (Xen's poll_timer), so a poll never moves the guest's
+// singleshot; when due it only wakes the polling vCPU (no VIRQ_TIMER).
+let pollDeadline: u64 = 0;
+let pollExpired: bool = false;
+export function setPollTimeout(deadline: u64): void { pollDeadline = deadline; pollExpired = false; }
+export function cancelPollTimeout(): void { pollDeadline = 0; pollExpired = false; }
+/** True once when the poll timeout passed. */
+export function takePollExpired(): bool { const e = pollExpired; pollExpired = false; return e; }
+
 export function setPeriodic(period: u64): void {
   pvSet64(PV_TIMER_PERIOD, period);
   pvSet64(PV_TIMER_NEXT_PERIODIC, period == 0 ? 0 : systemTimeNs() + period);
@@ -36,11 +47,11 @@ export function setPeriodic(period: u64): void {
 
 /**
  * The earliest deadline that can wake the vCPU or end the domain, in ns of system time, or 0 when
- * none can: the singleshot (a timer tick or a poll timeout), the periodic timer while VIRQ_TIMER is
+ * none can: the singleshot, a poll timeout, the periodic timer while VIRQ_TIMER is
  * bound, and an armed watchdog.
  */
 export function nextDeadline(): u64 {
-  return earliest(earliest(pvGet64(PV_TIMER_DEADLINE),
+  return earliest(earliest(earliest(pvGet64(PV_TIMER_DEADLINE), pollDeadline),
     pvGet64(PV_TIMER_PERIOD) != 0 && virqPort(VIRQ_TIMER) != 0 ? pvGet64(PV_TIMER_NEXT_PERIODIC) : 0),
     watchdogNextDeadline());
 }
@@ -52,27 +63,28 @@ export function nextDeadline(): u64 {
   return a < b ? a : b;
 }
 
-/** True once a singleshot deadline passed since the last call to takeSingleshotExpired(). */
-let singleshotExpired: bool = false;
-export function takeSingleshotExpired(): bool { const e = singleshotExpired; singleshotExpired = false; return e; }
 
 /** Fires whatever is due; true when VIRQ_TIMER was raised. An expired watchdog shuts the domain down. */
 export function checkTimers(): bool {
   if (checkWatchdogs()) return false;
   const now = systemTimeNs();
+  if (pollDeadline != 0 && now >= pollDeadline) { pollDeadline = 0; pollExpired = true; }
   let fired = false;
+  let which: u32 = 0; // for the profiler: 1 singleshot, 2 periodic
   const d = pvGet64(PV_TIMER_DEADLINE);
-  if (d != 0 && now >= d) { pvSet64(PV_TIMER_DEADLINE, 0); fired = true; singleshotExpired = true; }
+  if (d != 0 && now >= d) { pvSet64(PV_TIMER_DEADLINE, 0); fired = true; which = 1; }
   const period = pvGet64(PV_TIMER_PERIOD);
   if (period != 0) {
     let next = pvGet64(PV_TIMER_NEXT_PERIODIC);
     if (now >= next) {
       fired = true;
+      which |= 2;
       // Missed periods are merged into one event, as Xen does after a long deschedule.
       next += ((now - next) / period + 1) * period;
       pvSet64(PV_TIMER_NEXT_PERIODIC, next);
     }
   }
+  if (fired && profiling()) profRecord(PROF_K_TIMER, which, 0);
   if (fired) sendVirq(VIRQ_TIMER);
   return fired;
 }

@@ -7,6 +7,8 @@
 import {
   DOM_BASE, DOM_TRAPS, TRAP_STRIDE, DOM_GUEST_TYPE, GUEST_PV32, CNT_BASE, CNT_EXCEPTIONS_TOTAL, CNT_EXCEPTION,
   TRACE_KIND_EXCEPTION, PV_SYSCALL_IP, PV_SYSCALL32_IP, PV_SYSENTER_IP, MODE_LONG64,
+  PROF_K_DELIVER_BEGIN, PROF_K_DELIVER_END, PROF_D_FAULT, PROF_D_SOFTINT, PROF_D_SYSCALL, PROF_OUT_BOUNCED,
+  PROF_OUT_EMULATED, PROF_OUT_FAILED,
 } from '../layout';
 import { getRip, setRip, getCpl, setReg64, getMode, RCX } from '../cpu/state';
 import {
@@ -15,6 +17,7 @@ import {
 } from '../cpu/fault';
 import { getFlags } from '../cpu/flags';
 import { traceEvent } from '../debug/trace';
+import { profiling, profRecord } from '../debug/profile';
 import { hex } from '../exit';
 import { hypercall } from './hypercall';
 import { crashDomain, isPv64 } from './domain';
@@ -117,12 +120,19 @@ function modeName(): string {
 
 /** A fault is pending after an instruction: emulate it, hand it to the guest, or crash the domain. */
 export function deliverPendingFault(): void {
+  if (!profiling()) { handlePendingFault(); return; }
+  profRecord(PROF_K_DELIVER_BEGIN, PROF_D_FAULT, faultVector);
+  profRecord(PROF_K_DELIVER_END, PROF_D_FAULT, handlePendingFault());
+}
+
+/** deliverPendingFault's work; returns what became of the fault (PROF_OUT_*, for the profiler). */
+function handlePendingFault(): u32 {
   const vec = faultVector;
   let err = pendingErrorCode();
   const hasErr = pendingHasErrorCode();
   const cr2 = pendingCr2();
   clearFault();
-  if (emulateFault(vec, err, cr2)) { checkEvents(); return; }
+  if (emulateFault(vec, err, cr2)) { checkEvents(); return PROF_OUT_EMULATED; }
   countException(vec);
   if (vec == VEC_PF) {
     // The guest reads CR2 from vcpu_info.arch.cr2; PV64's U bit tells guest user from guest kernel.
@@ -132,7 +142,7 @@ export function deliverPendingFault(): void {
       err = inGuestKernel() ? err & ~PFEC_U : err | PFEC_U;
     } else store<u32>(vi + 8, <u32>cr2);
   }
-  deliverTrap(vec, hasErr ? <i64>err : NO_ERROR_CODE, getRip(), cr2, KIND_EXCEPTION);
+  return deliverTrap(vec, hasErr ? <i64>err : NO_ERROR_CODE, getRip(), cr2, KIND_EXCEPTION) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED;
 }
 
 export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
@@ -143,19 +153,26 @@ export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
     checkEvents();
     return;
   }
+  if (!profiling()) { softwareTrap(vector, nextRip, kind); return; }
+  profRecord(PROF_K_DELIVER_BEGIN, PROF_D_SOFTINT, kind == SOFTINT_INTN ? vector : kind == SOFTINT_INT3 ? VEC_BP : kind == SOFTINT_INTO ? VEC_OF : VEC_DB);
+  profRecord(PROF_K_DELIVER_END, PROF_D_SOFTINT, softwareTrap(vector, nextRip, kind) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
+}
+
+/** A software interrupt that is not a hypercall; false if it was not delivered (crash, or #GP raised). */
+function softwareTrap(vector: u32, nextRip: u64, kind: u32): bool {
   // INT3, INTO and INT1 go through DPL-3 gates of Xen's IDT straight to the guest's handlers.
-  if (kind == SOFTINT_INT3) { countException(VEC_BP); deliverTrap(VEC_BP, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); return; }
-  if (kind == SOFTINT_INTO) { countException(VEC_OF); deliverTrap(VEC_OF, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); return; }
-  if (kind == SOFTINT_INT1) { countException(VEC_DB); deliverTrap(VEC_DB, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); return; }
+  if (kind == SOFTINT_INT3) { countException(VEC_BP); return deliverTrap(VEC_BP, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); }
+  if (kind == SOFTINT_INTO) { countException(VEC_OF); return deliverTrap(VEC_OF, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); }
+  if (kind == SOFTINT_INT1) { countException(VEC_DB); return deliverTrap(VEC_DB, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); }
   // INT n: allowed when the trap-table entry's DPL admits the caller (kernel counts as 1), else #GP.
   const t = trapEntry(vector);
   const dpl = load<u8>(t) & TI_FLAG_DPL_MASK;
   const callerLevel: u32 = inGuestKernel() ? 1 : 3;
   if (trapAddress(vector) != 0 && dpl >= callerLevel) {
-    deliverTrap(vector, NO_ERROR_CODE, nextRip, 0, KIND_INT_N);
-    return;
+    return deliverTrap(vector, NO_ERROR_CODE, nextRip, 0, KIND_INT_N);
   }
   raiseGP((vector << 3) | 2);
+  return false;
 }
 
 /** SYSCALL: a hypercall from guest-kernel mode (PV64), else a system call bounced to the guest kernel. */
@@ -169,6 +186,13 @@ export function syscallInstruction(nextRip: u64): void {
     checkEvents();
     return;
   }
+  if (!profiling()) { systemCall(nextRip); return; }
+  profRecord(PROF_K_DELIVER_BEGIN, PROF_D_SYSCALL, 0);
+  profRecord(PROF_K_DELIVER_END, PROF_D_SYSCALL, systemCall(nextRip) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
+}
+
+/** SYSCALL from guest user mode (or PV32): bounce to the syscall callback; false if not delivered there. */
+function systemCall(nextRip: u64): bool {
   const compat = getMode() != MODE_LONG64;
   const type = compat ? CALLBACKTYPE_syscall32 : CALLBACKTYPE_syscall;
   const ip = pvGet64(compat ? PV_SYSCALL32_IP : PV_SYSCALL_IP);
@@ -177,17 +201,28 @@ export function syscallInstruction(nextRip: u64): void {
     setRip(nextRip - 2);
     countException(VEC_UD);
     deliverTrap(VEC_UD, NO_ERROR_CODE, nextRip - 2, 0, KIND_EXCEPTION, ' (syscall without a registered syscall callback)');
-    return;
+    return false;
   }
-  if (bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(type), true, 'syscall')) checkEvents();
+  if (!bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(type), true, 'syscall')) return false;
+  checkEvents();
+  return true;
 }
 
 export function sysenterInstruction(nextRip: u64): void {
+  if (!profiling()) { sysenter(nextRip); return; }
+  profRecord(PROF_K_DELIVER_BEGIN, PROF_D_SYSCALL, 1);
+  profRecord(PROF_K_DELIVER_END, PROF_D_SYSCALL, sysenter(nextRip) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
+}
+
+/** SYSENTER: bounce to the sysenter callback; false if not delivered there. */
+function sysenter(nextRip: u64): bool {
   const ip = pvGet64(PV_SYSENTER_IP);
   if (!isPv64() || ip == 0) {
     countException(VEC_GP);
     deliverTrap(VEC_GP, 0, getRip(), 0, KIND_EXCEPTION, ' (sysenter without a registered sysenter callback)');
-    return;
+    return false;
   }
-  if (bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(CALLBACKTYPE_sysenter), true, 'sysenter')) checkEvents();
+  if (!bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(CALLBACKTYPE_sysenter), true, 'sysenter')) return false;
+  checkEvents();
+  return true;
 }

@@ -2,7 +2,11 @@
 // exception deliveries, at the start of each slice). Condition: vcpu_info.evtchn_upcall_pending != 0
 // and evtchn_upcall_mask == 0. Action: a bounce frame to the event callback, masking events.
 // Xen never clears upcall_pending itself; the guest does.
-import { PV_EVENT_CS, PV_EVENT_IP, CNT_BASE, CNT_EVENTS_DELIVERED } from '../layout';
+import {
+  PV_EVENT_CS, PV_EVENT_IP, CNT_BASE, CNT_EVENTS_DELIVERED, PROF_K_DELIVER_BEGIN, PROF_K_DELIVER_END, PROF_D_EVENT,
+  PROF_OUT_BOUNCED, PROF_OUT_FAILED,
+} from '../layout';
+import { profiling, profRecord } from '../debug/profile';
 import { getRip } from '../cpu/state';
 import { vcpuInfoHost } from './evtchn';
 import { pvGet32, pvGet64 } from './vcpu';
@@ -19,7 +23,9 @@ export function checkEvents(): void {
   const ip = pvGet64(PV_EVENT_IP);
   if (ip == 0) return;
   traceDelivery(getRip(), 0xffff);
-  if (bounce(pvGet32(PV_EVENT_CS), ip, NO_ERROR_CODE, getRip(), true, false, 'an event upcall')) {
-    store<u64>(CNT_BASE + CNT_EVENTS_DELIVERED, load<u64>(CNT_BASE + CNT_EVENTS_DELIVERED) + 1);
-  }
+  const prof = profiling();
+  if (prof) profRecord(PROF_K_DELIVER_BEGIN, PROF_D_EVENT, 0);
+  const ok = bounce(pvGet32(PV_EVENT_CS), ip, NO_ERROR_CODE, getRip(), true, false, 'an event upcall');
+  if (ok) store<u64>(CNT_BASE + CNT_EVENTS_DELIVERED, load<u64>(CNT_BASE + CNT_EVENTS_DELIVERED) + 1);
+  if (prof) profRecord(PROF_K_DELIVER_END, PROF_D_EVENT, ok ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
 }

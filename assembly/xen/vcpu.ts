@@ -6,7 +6,8 @@ import {
   DOM_BASE, DOM_VCPU, PV_KERNEL_MODE, PV_GS_BASE_USER, PV_KERNEL_CR3, PV_USER_CR3, CPU_BASE, CPU_CR3,
 } from '../layout';
 import { segBase, setSegBase, GS, getCpl } from '../cpu/state';
-import { tlbFlushAll } from '../mmu/tlb';
+import { shadowSwitch } from '../mmu/shadow';
+import { audit, auditAfterPtOps } from '../mmu/audit';
 import { isPv64 } from './domain';
 
 export const VCPU: u32 = DOM_BASE + DOM_VCPU; // vCPU 0 (one vCPU for now)
@@ -22,11 +23,12 @@ export function inGuestKernel(): bool {
   return getCpl() == 1;
 }
 
-/** Loads a page-table base: flushes the TLB when it changes (shadows come with issue 6). */
+/** Loads a page-table base: selects its shadow (mmu/shadow.ts), or flushes the TLB with shadows off. */
 export function loadCr3(ma: u64): void {
   if (load<u64>(CPU_BASE + CPU_CR3) != ma) {
     store<u64>(CPU_BASE + CPU_CR3, ma);
-    tlbFlushAll();
+    shadowSwitch(ma);
+    if (auditAfterPtOps) audit();
   }
 }
 

@@ -4,8 +4,11 @@
 // control/shutdown, as `xl shutdown` does; a second Ctrl-C within 5 s destroys it, as `xl destroy`.
 // Exit codes: 0 the guest powered off (or asked to reboot/suspend: not restarted), 1 it crashed,
 // 2 usage or load error (one line: `xenwasm: <file>: <reason>`), 3 the --max-instructions limit,
-// 130 destroyed by the second Ctrl-C.
-import { readFileSync } from 'node:fs';
+// 130 destroyed by the second Ctrl-C. --profile prints what each hypercall cost at exit and --trace
+// writes the run as a trace-event JSON file (workers/profile/, docs/profiler.md).
+import { formatPageTables } from '../page-tables.ts';
+import { formatAudit } from '../../workers/shadow-view.ts';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -13,8 +16,16 @@ import type { DomainConfig, DomainExit, VmApi } from '../../workers/api.ts';
 import { spawnVm } from '../../workers/host/node.ts';
 import { MAX_MEMORY_MIB } from '../../workers/loader/index.ts';
 import { formatRegisters, statsLine } from '../report.ts';
+import { formatProfile } from '../profile-table.ts';
 
 export const DEFAULT_KERNEL = fileURLToPath(new URL('../../guests/images/hello-pv32.elf', import.meta.url));
+
+/** A bare image name such as `minishell-pv64` (no such file here) names guests/images/<name>.elf. */
+function imagePath(arg: string): string {
+  if (existsSync(arg) || /[\\/.]/.test(arg)) return arg;
+  const image = fileURLToPath(new URL(`../../guests/images/${arg}.elf`, import.meta.url));
+  return existsSync(image) ? relative(process.cwd(), image) : arg;
+}
 const CTRL_RIGHT_BRACKET = 0x1d;
 const CTRL_C = 0x03;
 /** A second Ctrl-C within this time destroys the domain instead of asking again. */
@@ -31,8 +42,17 @@ interface RunOptions {
   ramdisk?: string;
   linux?: boolean;
   maxInstructions: number;
+  /** commander's --no-* switches: false when given. */
+  tlb: boolean;
+  shadows: boolean;
+  decodeCache: boolean;
+  audit?: boolean;
+  pageTables?: string;
   clock: 'realtime' | 'deterministic';
   stats?: boolean;
+  profile?: boolean;
+  trace?: string;
+  profileClock: 'host' | 'guest';
 }
 
 function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -49,14 +69,23 @@ export function register(program: Command): void {
   program
     .command('run')
     .description('boot a PV kernel headless; its console goes to stdout')
-    .argument('[kernel]', 'kernel image: an ELF with Xen notes, or a bzImage (default: the hello demo guest)')
+    .argument('[kernel]', 'kernel image: an ELF with Xen notes, a bzImage, or the name of an image in guests/images/ such as paging-lab-pv64 (default: the hello demo guest)')
     .option('--memory <MiB>', 'guest RAM in MiB', wholeNumber(1, MAX_MEMORY_MIB), DEFAULT_MEMORY_MIB)
     .option('--cmdline <string>', 'kernel command line (xl.cfg `extra`)')
     .option('--ramdisk <file>', 'initial ramdisk (xl.cfg `ramdisk`), e.g. an initramfs cpio.gz')
     .option('--linux', "boot Debian's stock Linux 6.1 with a busybox initramfs (fetched once with apt-get download into .cache/debian)")
     .option('--max-instructions <n>', 'stop after n guest instructions (exit code 3); 0 = no limit', wholeNumber(0), 0)
     .addOption(new Option('--clock <kind>', 'guest time source').choices(['realtime', 'deterministic']).default('realtime'))
-    .option('--stats', 'end with one JSON line: instructions, wall_ms, mips, hypercalls, exceptions')
+    .option('--stats', 'end with one JSON line: instructions, wall_ms, mips, hypercalls, exceptions, TLB and shadow counters')
+    .option('--no-tlb', 'switch the software TLB off (every access uses the shadows or walks the page tables)')
+    .option('--no-shadows', 'switch the shadow page tables off (a CR3 change flushes the TLB; docs/shadow-page-tables.md)')
+    .option('--no-decode-cache', 'switch the decoded-instruction cache off')
+    .option('--audit', 'check the TLB and the shadows against the guest page tables after every page-table operation; exit 1 on a disagreement')
+    .option('--page-tables <va>', 'at exit, print the guest page-table entries, shadow and TLB entries for VA[,pages] (hex), e.g. 0xffffffff81000000,4')
+    .option('--profile', 'print at exit what each hypercall cost: count, mean, p50, p99, share of the run (docs/profiler.md)')
+    .option('--trace <file.json>', 'write the run as a trace (Trace Event Format: open it in ui.perfetto.dev or chrome://tracing)')
+    .addOption(new Option('--profile-clock <clock>', 'time --profile and --trace by the host clock or by guest time (deterministic)')
+      .choices(['host', 'guest']).default('host'))
     .addHelpText('after', [
       '',
       'Keystrokes go to the guest when stdin is a terminal; Ctrl-] leaves.',
@@ -101,6 +130,7 @@ async function run(kernelArg: string | undefined, options: RunOptions): Promise<
       return 2;
     }
   }
+  if (kernelArg) kernelArg = imagePath(kernelArg);
   const file = kernelArg ?? relative(process.cwd(), DEFAULT_KERNEL);
   let kernel: Uint8Array;
   try {
@@ -128,7 +158,19 @@ async function run(kernelArg: string | undefined, options: RunOptions): Promise<
     extra: options.cmdline ?? '',
     maxInstructions: options.maxInstructions,
     clock: options.clock,
+    switches: { tlb: options.tlb, shadows: options.shadows, decodeCache: options.decodeCache },
+    auditPageTables: !!options.audit,
   };
+  let pageTablesArg: { va: bigint; count: number } | undefined;
+  if (options.pageTables !== undefined) {
+    const m = /^(0x)?([0-9a-f]+)(?:,(\d+))?$/i.exec(options.pageTables);
+    const count = m?.[3] === undefined ? 1 : Number(m[3]);
+    if (!m || count < 1 || count > 4096) {
+      console.error(`xenwasm: --page-tables ${options.pageTables}: expected a hex virtual address and an optional page count 1..4096, e.g. 0xffffffff81000000,4`);
+      return 2;
+    }
+    pageTablesArg = { va: BigInt('0x' + m[2]), count };
+  }
   let lastByte = 0x0a;
   let exited!: (exit: Outcome) => void;
   const stopped = new Promise<Outcome>((resolve) => (exited = resolve));
@@ -137,6 +179,18 @@ async function run(kernelArg: string | undefined, options: RunOptions): Promise<
     process.stderr.write(`${lastByte !== 0x0a ? '\n' : ''}xenwasm: ${line}\n`);
     lastByte = 0x0a;
   };
+
+  // The trace file is opened before the guest boots, so a bad path costs no run.
+  let traceFd: number | undefined;
+  if (options.trace) {
+    try {
+      traceFd = openSync(options.trace, 'w');
+    } catch (e) {
+      console.error(`xenwasm: ${options.trace}: cannot write the trace: ${readReason(e)}`);
+      return 2;
+    }
+  }
+  const profiling = !!options.profile || traceFd !== undefined;
 
   const handle = spawnVm();
   try {
@@ -153,6 +207,7 @@ async function run(kernelArg: string | undefined, options: RunOptions): Promise<
       console.error(`xenwasm: ${(e as Error).message}`);
       return 2;
     }
+    if (profiling) await handle.vm.startProfiling({ clock: options.profileClock, traceRecords: traceFd !== undefined ? undefined : 0 });
     const interrupt = interruptHandler(handle.vm, say, () => exited('destroyed'));
     // Input to a domain that just stopped has nowhere to go: drop it.
     const stopInput = forwardTerminalInput((bytes) => handle.vm.sendInput(bytes).catch(() => {}), () => exited('detached'), interrupt);
@@ -166,14 +221,58 @@ async function run(kernelArg: string | undefined, options: RunOptions): Promise<
       process.off('SIGINT', interrupt);
     }
 
+    let traceFailed = false;
+    if (profiling) {
+      const profile = await handle.vm.stopProfiling();
+      if (options.profile) {
+        if (lastByte !== 0x0a) process.stdout.write('\n');
+        process.stdout.write(formatProfile(profile).join('\n') + '\n');
+        lastByte = 0x0a;
+      }
+      if (traceFd !== undefined) traceFailed = !writeTrace(options.trace!, traceFd, await handle.vm.profileTrace(), profile.traceTruncated);
+    }
     if (options.stats) {
       if (lastByte !== 0x0a) process.stdout.write('\n');
       process.stdout.write(statsLine(await handle.vm.stats()) + '\n');
     }
-    return report(file, exit);
+    if (pageTablesArg) {
+      if (lastByte !== 0x0a) process.stdout.write('\n');
+      try {
+        process.stdout.write(formatPageTables(await handle.vm.pageTables(pageTablesArg.va, pageTablesArg.count)).join('\n') + '\n');
+      } catch (e) {
+        say(`--page-tables: ${(e as Error).message}`);
+      }
+      lastByte = 0x0a;
+    }
+    let auditFailed = false;
+    if (options.audit) {
+      const audit = await handle.vm.audit();
+      const errors = (await handle.vm.stats()).audit_errors + audit.disagreements;
+      if (errors > 0) {
+        auditFailed = true;
+        say(`audit: ${errors} disagreements between the TLB or shadows and the guest page tables; at exit:\n${formatAudit(audit)}`);
+      }
+    }
+    const code = report(file, exit);
+    if (auditFailed && code === 0) return 1;
+    return traceFailed && code === 0 ? 2 : code;
   } finally {
+    if (traceFd !== undefined) closeSync(traceFd);
     await handle.terminate();
   }
+}
+
+/** Writes the trace JSON; says where it went (stderr). False, with the reason said, on a write error. */
+function writeTrace(path: string, fd: number, json: string, truncated: boolean): boolean {
+  try {
+    writeFileSync(fd, json);
+  } catch (e) {
+    console.error(`xenwasm: ${path}: cannot write the trace: ${readReason(e)}`);
+    return false;
+  }
+  const note = truncated ? ' (the first million records only: the run was longer)' : '';
+  console.error(`xenwasm: trace written to ${path}${note}: open it in ui.perfetto.dev or chrome://tracing`);
+  return true;
 }
 
 type Outcome = DomainExit | 'detached' | 'destroyed';

@@ -2,7 +2,8 @@
  * kernel switches processes: mmuext_op(MMUEXT_NEW_BASEPTR) to another pinned top-level table
  * (xen-pv-abi.md §2.3, §4.1), then work in it: a read through a private window (a VA that each
  * space maps to its own page, so a switch that did not happen shows) and a store into each of
- * TOUCH_PAGES pages all spaces share. Each space is a copy of the bootstrap tables down to the L2
+ * `touch` pages (command line touch=<n>, default TOUCH_PAGES, at most MAX_TOUCH: a process's working
+ * set after a switch) that every space maps at the same addresses. Each space is a copy of the bootstrap tables down to the L2
  * that maps VA 0, with its own L1 in a free slot of that L2 (PV32 also has its own slot-3 L2,
  * which Xen's PAE rules forbid sharing); all are made read-only and pinned before the loop.
  * The result is the number of window reads that saw another space's page.
@@ -11,11 +12,13 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "mm.h"
+#include "cmdline.h"
 
 void guest_main(start_info_t *si) __attribute__((noreturn));
 
 #define SPACES       4                     /* a power of two */
-#define TOUCH_PAGES  8
+#define TOUCH_PAGES  8                     /* the default working set after a switch */
+#define MAX_TOUCH    64
 #define WINDOW_MAGIC 0x5a5a0000u
 #define PAGE_ALIGNED __attribute__((aligned(PAGE_SIZE)))
 
@@ -30,7 +33,7 @@ static pte_t top[SPACES][PTES_PER_TABLE] PAGE_ALIGNED;
 static pte_t l2[SPACES][PTES_PER_TABLE] PAGE_ALIGNED;
 static pte_t l1[SPACES][PTES_PER_TABLE] PAGE_ALIGNED;
 static uint32_t private_page[SPACES][PAGE_SIZE / 4] PAGE_ALIGNED;
-static uint32_t shared_pages[TOUCH_PAGES][PAGE_SIZE / 4] PAGE_ALIGNED;
+static uint32_t shared_pages[MAX_TOUCH][PAGE_SIZE / 4] PAGE_ALIGNED;
 
 static pte_t with_frame(pte_t entry, const void *table)
 {
@@ -53,6 +56,9 @@ static const volatile pte_t *table_at(pte_t entry)
 void guest_main(start_info_t *si)
 {
     uint32_t n = bench_begin(si, "ctxswitch");
+    uint32_t touch = TOUCH_PAGES;
+    if (cmdline_u32(si->cmd_line, "touch", &touch) < 0 || touch > MAX_TOUCH)
+        bench_end(0, 0, "bad command line: want touch=<0..64>");
     const volatile pte_t *boot_top = (const volatile pte_t *)(unsigned long)si->pt_base;
     const volatile pte_t *boot_l2 = mm_walk(0, 2);   /* entry 0 = the start of the table */
     if (!boot_l2)
@@ -101,8 +107,10 @@ void guest_main(start_info_t *si)
         if (rc)
             break;
         wrong += *window != WINDOW_MAGIC + s;
-        for (unsigned int p = 0; p < TOUCH_PAGES; p++)
-            shared_pages[p][(i * 16 + p * 64) & (PAGE_SIZE / 4 - 1)] += i;
+        /* One word of each page, at an offset that moves with i: a write per page, little else. */
+        volatile uint32_t *q = &shared_pages[0][(i * 16) & (PAGE_SIZE / 4 - 1)];
+        for (unsigned int p = 0; p < touch; p++, q += PAGE_SIZE / 4)
+            *q += i;
     }
     long back = mm_mmuext(MMUEXT_NEW_BASEPTR, boot_mfn, 0);
     bench_end(n, wrong, rc ? "mmuext_op(NEW_BASEPTR) failed" :

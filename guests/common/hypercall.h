@@ -18,18 +18,33 @@
 #define XEN_STR_(x) #x
 #define XEN_STR(x)  XEN_STR_(x)
 
+/* XEN_COUNT_HYPERCALLS (set per image by build.mjs): every hypercall first increments the
+ * guest-defined `unsigned long xen_hypercalls_issued`, in the same asm statement (one `inc` to
+ * memory, so an event upcall between two calls cannot lose a count). trap-pv*.S count their iret
+ * hypercalls the same way. Only the hcall-bench demo uses it; other images are unchanged. */
+#if defined(XEN_COUNT_HYPERCALLS)
+extern unsigned long xen_hypercalls_issued;
+# if defined(__x86_64__)
+#  define XEN_HCALL_COUNT  "incq xen_hypercalls_issued(%%rip)\n\t"
+# else
+#  define XEN_HCALL_COUNT  "incl xen_hypercalls_issued\n\t"
+# endif
+#else
+# define XEN_HCALL_COUNT   ""
+#endif
+
 #if defined(XEN_HYPERCALL_RAW)
 # if defined(__x86_64__)
-#  define XEN_HCALL_INSN(nr)       "movl $" XEN_STR(nr) ", %%eax\n\tsyscall"
+#  define XEN_HCALL_INSN(nr)       XEN_HCALL_COUNT "movl $" XEN_STR(nr) ", %%eax\n\tsyscall"
 #  define XEN_HCALL_CLOBBER        "rcx", "r11", "memory"   /* SYSCALL/SYSRET use both */
 #  define XEN_HYPERCALL_MECHANISM  "raw syscall"
 # else
-#  define XEN_HCALL_INSN(nr)       "movl $" XEN_STR(nr) ", %%eax\n\tint $0x82"
+#  define XEN_HCALL_INSN(nr)       XEN_HCALL_COUNT "movl $" XEN_STR(nr) ", %%eax\n\tint $0x82"
 #  define XEN_HCALL_CLOBBER        "memory"
 #  define XEN_HYPERCALL_MECHANISM  "raw int $0x82"
 # endif
 #else
-# define XEN_HCALL_INSN(nr)        "call hypercall_page + " XEN_STR(nr) " * 32"
+# define XEN_HCALL_INSN(nr)        XEN_HCALL_COUNT "call hypercall_page + " XEN_STR(nr) " * 32"
 # define XEN_HCALL_CLOBBER         "memory"   /* the PV64 stub saves RCX and R11 itself */
 # define XEN_HYPERCALL_MECHANISM   "hypercall page"
 extern char hypercall_page[4096];   /* common/hypercall-page.S; filled in by the domain builder */

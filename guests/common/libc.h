@@ -24,4 +24,13 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/* In a variadic function whose last named parameter is fmt: formats the arguments into the char
+ * array buf (truncating to its size). */
+#define FORMAT_VARGS(buf, fmt) do {                                                            \
+        va_list ap_;                                                                          \
+        va_start(ap_, fmt);                                                                   \
+        vsnprintf(buf, sizeof buf, fmt, ap_);                                                 \
+        va_end(ap_);                                                                          \
+    } while (0)
+
 #endif /* LIBC_H */

@@ -21,10 +21,7 @@ void test_begin(const char *name)
 int check(int ok, const char *fmt, ...)
 {
     char msg[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    FORMAT_VARGS(msg, fmt);
     checks++;
     if (!ok) {
         if (failures++ == 0)
@@ -64,13 +61,14 @@ void test_finish_shutdown(unsigned int reason)
     finish(failures == 0, first_failure, reason);
 }
 
+void (*test_abort_hook)(const char *msg);
+
 void test_abort(const char *fmt, ...)
 {
     char msg[128];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    FORMAT_VARGS(msg, fmt);
+    if (test_abort_hook)
+        test_abort_hook(msg);
     printf("%u checks, %u failed; aborted\n", checks, failures);
     finish(0, msg, SHUTDOWN_crash);
 }

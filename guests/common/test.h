@@ -26,6 +26,9 @@ __attribute__((noreturn)) void test_finish_shutdown(unsigned int reason);
 
 /* Ends the run at once with FAILURE: <message> (unexpected trap, broken prerequisite). */
 __attribute__((noreturn, format(printf, 1, 2))) void test_abort(const char *fmt, ...);
+/* Guests that are not tests (the demo guests, common/demo.c) set this hook: test_abort, and so an
+ * unexpected trap (trap.c), then hands it the message instead of printing a test result. */
+extern void (*test_abort_hook)(const char *msg);
 
 unsigned int test_failures(void);
 

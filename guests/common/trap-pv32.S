@@ -11,8 +11,16 @@
 #include "xen.h"
 #include "xen-trap.h"
 
+/* Images built with XEN_COUNT_HYPERCALLS count this hypercall too (hypercall.h). */
+.macro COUNT_HYPERCALL
+#if defined(XEN_COUNT_HYPERCALLS)
+	incl	xen_hypercalls_issued
+#endif
+.endm
+
 #if defined(XEN_HYPERCALL_RAW)
 .macro HYPERCALL_IRET
+	COUNT_HYPERCALL
 	pushl	%eax
 	movl	$__HYPERVISOR_iret, %eax
 	int	$0x82
@@ -20,6 +28,7 @@
 #else
 /* Stub 23 of the hypercall page pushes EAX and issues the hypercall. */
 .macro HYPERCALL_IRET
+	COUNT_HYPERCALL
 	jmp	hypercall_page + __HYPERVISOR_iret * XEN_HYPERCALL_STUB_SIZE
 .endm
 #endif

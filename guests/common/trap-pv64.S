@@ -10,9 +10,17 @@
 #include "xen.h"
 #include "xen-trap.h"
 
+/* Images built with XEN_COUNT_HYPERCALLS count this hypercall too (hypercall.h). */
+.macro COUNT_HYPERCALL
+#if defined(XEN_COUNT_HYPERCALLS)
+	incq	xen_hypercalls_issued(%rip)
+#endif
+.endm
+
 #if defined(XEN_HYPERCALL_RAW)
 /* What Linux >= 6.1.121 does: push RCX, R11, RAX itself and `syscall` with EAX = 23. */
 .macro HYPERCALL_IRET
+	COUNT_HYPERCALL
 	pushq	%rcx
 	pushq	%r11
 	pushq	%rax
@@ -22,6 +30,7 @@
 #else
 /* Stub 23 of the hypercall page pushes RCX, R11, RAX and issues the hypercall. */
 .macro HYPERCALL_IRET
+	COUNT_HYPERCALL
 	jmp	hypercall_page + __HYPERVISOR_iret * XEN_HYPERCALL_STUB_SIZE
 .endm
 #endif

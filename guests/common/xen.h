@@ -203,6 +203,19 @@
 
 typedef uint64_t xen_u64a_t __attribute__((aligned(8)));   /* an 8-aligned u64 even under -m32 */
 
+/* sched_op(SCHEDOP_poll) argument (public/sched.h): a guest handle to the ports, their count, an
+ * absolute timeout in ns (0: none). The handle is a pointer of the guest's own width. */
+struct sched_poll {
+    uint32_t *ports;
+    unsigned int nr_ports;
+    uint64_t timeout;
+};
+#if defined(__x86_64__)
+_Static_assert(__builtin_offsetof(struct sched_poll, timeout) == 16, "sched_poll layout (PV64)");
+#else
+_Static_assert(__builtin_offsetof(struct sched_poll, timeout) == 8, "sched_poll layout (PV32)");
+#endif
+
 #define XEN_ABI_CHECK(type, field, off) \
     _Static_assert(__builtin_offsetof(type, field) == (off), #type "." #field " is at " #off)
 #define XEN_SIZE_CHECK(type, size) \

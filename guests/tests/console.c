@@ -7,6 +7,7 @@
  * Backspace (0x08 or 0x7f) removes the last character, as on a terminal in cooked mode.
  */
 #include "console.h"
+#include "console-in.h"
 #include "evtchn.h"
 #include "hypercall.h"
 #include "libc.h"
@@ -18,44 +19,26 @@
 
 void guest_main(start_info_t *si) __attribute__((noreturn));
 
-#define IN_SIZE  sizeof(((struct xencons_interface *)0)->in)
-#define LINE_MAX 200
-
 static volatile unsigned int console_events;
 static void on_console(uint32_t port) { (void)port; console_events++; }
 
-static char line[LINE_MAX + 1];
-static unsigned int line_len;
+static struct line_editor line;
 static unsigned int bytes_read, wakeups;
 
-/* Takes what the backend produced; returns 1 once a line is complete. */
-static int take_input(volatile struct xencons_interface *ring, uint32_t port)
+/* Takes what the backend produced (console_read advances in_cons and notifies the backend);
+ * returns 1 once a line is complete. Bytes after the line end are not needed here. */
+static int take_input(void)
 {
-    XENCONS_RING_IDX cons = ring->in_cons, prod = ring->in_prod;
-    xen_rmb();
-    if (prod - cons > IN_SIZE)
-        test_abort("console ring: in_prod 0x%x is %u bytes past in_cons 0x%x", (unsigned int)prod,
-                   (unsigned int)(prod - cons), (unsigned int)cons);
-    int done = 0;
-    while (cons != prod && !done) {
-        char c = ring->in[cons++ & (IN_SIZE - 1)];
+    char buf[64];
+    long n = console_read(buf, sizeof buf);
+    if (n < 0)
+        test_abort("console ring: in_prod is more than the ring's size past in_cons");
+    for (long i = 0; i < n; i++) {
         bytes_read++;
-        if (c == '\r' || c == '\n') {
-            done = 1;
-        } else if (c == 0x08 || c == 0x7f) {
-            if (line_len) {
-                line_len--;
-                console_write("\b \b", 3);
-            }
-        } else if (line_len < LINE_MAX) {
-            line[line_len++] = c;
-            console_write(&c, 1);            /* echo */
-        }
+        if (line_feed(&line, buf[i]))
+            return 1;
     }
-    xen_rmb();
-    ring->in_cons = cons;                    /* free the space ... */
-    xen_evtchn_send(port);                   /* ... and tell the backend */
-    return done;
+    return 0;
 }
 
 void guest_main(start_info_t *si)
@@ -82,15 +65,14 @@ void guest_main(start_info_t *si)
     check_rc(HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, 0), 0,
              "vcpu_op(stop_periodic_timer)");
     printf("console: type a line and press Enter\n");
+    line_reset(&line);
     events_disable();
-    while (!take_input(ring, port)) {
+    while (!take_input()) {
         evtchn_block();                      /* enables events while asleep */
         wakeups++;
     }
-    line[line_len] = 0;
-    printf("\n");
-    printf("console input: %s\n", line);
-    check(bytes_read > line_len, "read %u bytes (%u kept) after %u wake-ups, %u console events",
-          bytes_read, line_len, wakeups, console_events);
+    printf("console input: %s\n", line.text);
+    check(bytes_read > line.len, "read %u bytes (%u kept) after %u wake-ups, %u console events",
+          bytes_read, line.len, wakeups, console_events);
     test_finish();
 }

@@ -6,7 +6,8 @@
  * for masked ports (send while masked raises no upcall; EVTCHNOP_unmask does), alloc_unbound +
  * bind_interdomain to ourselves, EVTCHNOP_status for every kind of port, close, the error
  * returns of bad requests, VCPUOP_register_vcpu_info (the copy and the forced rescan), and that
- * pvclock time read from vcpu_info never goes backwards.
+ * pvclock time read from vcpu_info never goes backwards; sched_op(poll) on a masked port wakes when
+ * the port fires.
  */
 #include "console.h"
 #include "evtchn.h"
@@ -134,6 +135,22 @@ static void test_timers(void)
           ns_text(a, t - start), PERIODIC_TICKS - 1);
     check_rc(HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, 0), 0,
              "vcpu_op(stop_periodic_timer)");
+    timer_quiesce();
+
+    /* sched_op(poll) wakes when a polled port becomes pending even while it is masked (Xen's
+     * evtchn_check_pollers; Linux's PV spinlocks rely on it): the timeout is far, the timer near. */
+    evtchn_mask(timer_port);
+    deadline = xen_system_time() + 2 * MS;
+    check_rc(HYPERVISOR_set_timer_op(deadline), 0, "set_timer_op(now + 2 ms), VIRQ_TIMER masked");
+    uint32_t polled = timer_port;
+    struct sched_poll poll = { .ports = &polled, .nr_ports = 1, .timeout = deadline + 500 * MS };
+    check_rc(HYPERVISOR_sched_op(SCHEDOP_poll, &poll), 0, "sched_op(poll) on the masked VIRQ_TIMER port");
+    t = xen_system_time();
+    check(evtchn_is_pending(timer_port) && t >= deadline && t < deadline + 100 * MS,
+          "poll on a masked port: woken at %s by the timer due at %s (timeout 500 ms later), port pending %d",
+          ns_text(a, t), ns_text(b, deadline), evtchn_is_pending(timer_port));
+    evtchn_clear(timer_port);
+    evtchn_unmask(timer_port);
     timer_quiesce();
 }
 

@@ -20,6 +20,7 @@ export function newCore(nrPages = 64): TestCore {
   const instance = new WebAssembly.Instance(module, {
     env: {
       memory,
+      profNow: () => 0, // the profiler's host clock (assembly/debug/profile.ts); profiling is off here
       abort(msg: number, file: number, line: number, col: number) {
         throw new Error(`core abort at ${line}:${col}`);
       },

@@ -118,7 +118,7 @@ describe('xenwasm run (the CLI)', () => {
     expect(r.status).toBe(0);
     const last = r.stdout.trimEnd().split('\n').at(-1)!;
     const stats = JSON.parse(last);
-    expect(Object.keys(stats)).toEqual(['instructions', 'wall_ms', 'mips', 'hypercalls', 'exceptions']);
+    expect(Object.keys(stats)).toEqual(['instructions', 'wall_ms', 'mips', 'hypercalls_total', 'hypercalls', 'exceptions', 'events_delivered', 'mmu']);
     expect(stats.instructions).toBeGreaterThan(0);
     expect(stats.wall_ms).toBeGreaterThan(0);
     expect(stats.mips).toBeGreaterThan(0);

@@ -92,10 +92,11 @@ export class Builder64 {
   /**
    * A memory operand with ModRM reg field `reg` (0-15; its REX.R is the caller's) for `size` bytes
    * at an address of the chosen target; `align` is the natural alignment for the window cases.
+   * `at` gives the address instead (it must be canonical unless `target` is 'noncanonical').
    */
-  memOperand(reg: number, size: number, target: Target64, align: number): MemOperand64 {
+  memOperand(reg: number, size: number, target: Target64, align: number, at?: bigint): MemOperand64 {
     const rng = this.rng;
-    const linear = this.chooseLinear(size, target, align);
+    const linear = at ?? this.chooseLinear(size, target, align);
     const inWindow = linear >= BigInt(WIN_BASE) && linear + BigInt(size) <= BigInt(WIN_BASE + WIN_SIZE);
     const r3 = (reg & 7) << 3;
     const canonical = target !== 'noncanonical';
@@ -111,7 +112,7 @@ export class Builder64 {
     if (kind === 'nobase') {
       // [index*scale + disp32] (SIB base 101, mod 00); index rsp = none, so use another register.
       const idx = pickReg([4]);
-      if (idx < 0) return this.memOperand(reg, size, target, align);
+      if (idx < 0) return this.memOperand(reg, size, target, align, at);
       const scale = rng.int(4);
       const disp = BigInt(rng.int(0x100)) - 0x80n;
       let iv = (linear - disp) / (1n << BigInt(scale));

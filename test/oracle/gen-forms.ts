@@ -17,7 +17,7 @@ interface Operand { kind: string; size: string }
 function parseOperands(s: string): Operand[] {
   if (!s) return [];
   return s.split(',').map((o) => {
-    if (/^[A-Z][a-z]$/.test(o)) return { kind: o[0], size: o[1] };
+    if (/^[A-Z][a-z]{1,2}$/.test(o)) return { kind: o[0], size: o.slice(1) };
     if (/^[A-Z]$/.test(o)) return { kind: o, size: '' };
     return { kind: 'fixed:' + o, size: '' };
   });
@@ -30,7 +30,7 @@ const FILLER = [0x40, 0x41, 0x42, 0x43, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b
 
 /** Selectors worth loading: Linux's user data/code (0x2b, 0x23), our LDT data segment (0x07),
  *  null, the same with other RPLs, kernel segments (DPL 0), beyond the LDT and the GDT limits. */
-const SELECTORS: readonly (readonly [number, number])[] = [[10, 0x2b], [3, 0x23], [4, 0x07], [4, 0x00], [2, 0x28],
+export const SELECTORS: readonly (readonly [number, number])[] = [[10, 0x2b], [3, 0x23], [4, 0x07], [4, 0x00], [2, 0x28],
   [2, 0x2a], [2, 0x04], [2, 0x10], [2, 0x18], [2, 0x0f], [2, 0x1234], [1, 0xfffc]];
 
 export interface FormContext {
@@ -114,7 +114,7 @@ function branchTarget(ctx: FormContext, len: number): number {
   ])();
 }
 
-function pickSelector(rng: Rng): number { return rng.weighted(SELECTORS); }
+export function pickSelector(rng: Rng): number { return rng.weighted(SELECTORS); }
 
 /** Builds one vector from a form. */
 export function buildForm(rng: Rng, form: Form, id: string): string {
@@ -498,13 +498,18 @@ function shapeIret(ctx: FormContext) {
   const sp = t.regs[ESP];
   t.pokeN(sp, branchTarget(ctx, instrLen(ctx, [])), w);
   t.pokeN(sp + w, rng.chance(0.8) ? 0x23 : pickSelector(rng), 2);
+  t.pokeN(sp + 2 * w, iretFlags(rng), w);
+}
+
+/** An RFLAGS image for IRET to pop: any arithmetic flags, sometimes DF, AC, ID, IOPL 3 or IF 0. */
+export function iretFlags(rng: Rng): number {
   let fl = 0x202 | (rng.u32() & 0x8d5);                  // arithmetic flags
   if (rng.chance(0.2)) fl |= RF_DF;
   if (rng.chance(0.1)) fl |= RF_AC;
   if (rng.chance(0.1)) fl |= 0x200000;                   // ID
   if (rng.chance(0.1)) fl |= 0x3000;                     // IOPL 3: ignored at CPL 3
   if (rng.chance(0.1)) fl &= ~0x200;                     // IF 0: ignored when IOPL < CPL
-  t.pokeN(sp + 2 * w, fl, w);
+  return fl;
 }
 
 function shapeJmpInd(ctx: FormContext, modrm: number[]) {
@@ -543,9 +548,7 @@ function shapeString(ctx: FormContext) {
   const { rng, t, form } = ctx;
   const m = form.mnemonic.slice(0, 4);
   const n = form.mnemonic.endsWith('b') ? 1 : ctx.opsize / 8;
-  const cond = m === 'cmps' || m === 'scas';
-  const rep = rng.weighted([[4, 0], [4, 0xf3], [cond ? 3 : 0, 0xf2]] as const);
-  if (rep) { t.prefixes.push(rep); ctx.tags.push(rep === 0xf3 ? (cond ? 'repe' : 'rep') : 'repne'); }
+  const rep = stringRep(rng, m, t.prefixes, ctx.tags);
   const a16 = rng.chance(0.12);
   if (a16) { t.prefixes.push(0x67); ctx.tags.push('a16'); }
   const usesSrc = m === 'movs' || m === 'cmps' || m === 'lods';
@@ -581,29 +584,49 @@ function shapeString(ctx: FormContext) {
   const dstLin = a16 ? (t.regs[EDI] & 0xffff) : t.regs[EDI];
   const dataLen = Math.min(span, 32);
   const at = (base: number, i: number) => (df ? base - i * n : base + i * n);
-  const elems = Math.ceil(dataLen / n);
-  const data: number[][] = Array.from({ length: elems }, () => rng.bytes(n));
-  if (usesSrc) data.forEach((d, i) => t.poke(at(srcLin, i), d));
-  if (m === 'cmps') {
-    // REPE stops at the first difference, REPNE at the first match: runs of random length.
-    const same = rng.int(elems + 1);
-    data.forEach((d, i) => {
-      const eq = rep === 0xf2 ? i >= same : rep === 0xf3 ? i < same : rng.chance(0.5);
-      t.poke(at(dstLin, i), eq ? d : d.map((x, j) => (j === 0 ? x ^ (1 << rng.int(8)) : x)));
-    });
-  } else if (m === 'scas') {
-    const key = rng.bytes(n);
-    const hit = rng.int(elems + 2);
-    for (let i = 0; i < elems; i++) {
-      const eq = rep === 0xf3 ? i < hit : i === hit;
-      t.poke(at(dstLin, i), eq ? key : rng.bytes(n));
-    }
+  const key = stringData(rng, m, rep, n, Math.ceil(dataLen / n), usesSrc ? (i, d) => t.poke(at(srcLin, i), d) : null,
+    (i, d) => t.poke(at(dstLin, i), d));
+  if (m === 'scas') {
     let v = 0;
     for (let i = n - 1; i >= 0; i--) v = v * 256 + key[i];
     if (n === 1) t.set8(0, v); else if (n === 2) t.set(EAX, (t.regs[EAX] & 0xffff0000) | v); else t.set(EAX, v);
   } else if (m === 'stos') {
     t.set(EAX, value32(rng));
   }
+}
+
+/** A string instruction's repeat prefix (none, REP/REPE, or REPNE for CMPS and SCAS), added to
+ *  `prefixes` and `tags`. */
+export function stringRep(rng: Rng, m: string, prefixes: number[], tags: string[]): number {
+  const cond = m === 'cmps' || m === 'scas';
+  const rep = rng.weighted([[4, 0], [4, 0xf3], [cond ? 3 : 0, 0xf2]] as const);
+  if (rep) { prefixes.push(rep); tags.push(rep === 0xf3 ? (cond ? 'repe' : 'rep') : 'repne'); }
+  return rep;
+}
+
+/**
+ * The data of a string instruction: `elems` random source elements of n bytes (given to `src`), and
+ * for CMPS a destination equal to them, or for SCAS one holding the key, for a run of random length
+ * (REPE stops at the first difference, REPNE at the first match). `dst` null: no destination data.
+ * Returns the SCAS key (little-endian bytes; empty for the others).
+ */
+export function stringData(rng: Rng, m: string, rep: number, n: number, elems: number,
+  src: ((i: number, bytes: number[]) => void) | null, dst: ((i: number, bytes: number[]) => void) | null): number[] {
+  const data: number[][] = Array.from({ length: elems }, () => rng.bytes(n));
+  if (src) data.forEach((d, i) => src(i, d));
+  if (m === 'cmps' && dst) {
+    const same = rng.int(elems + 1);
+    data.forEach((d, i) => {
+      const eq = rep === 0xf2 ? i >= same : rep === 0xf3 ? i < same : rng.chance(0.5);
+      dst(i, eq ? d : d.map((x, j) => (j === 0 ? x ^ (1 << rng.int(8)) : x)));
+    });
+  } else if (m === 'scas') {
+    const key = rng.bytes(n);
+    const hit = rng.int(elems + 2);
+    if (dst) for (let i = 0; i < elems; i++) dst(i, (rep === 0xf3 ? i < hit : i === hit) ? key : rng.bytes(n));
+    return key;
+  }
+  return [];
 }
 
 function shapeXlat(ctx: FormContext) {

@@ -3,10 +3,12 @@
 // producing an encoding the oracle cannot judge.
 import { describe, expect, it } from 'vitest';
 import { generate, parseArgs } from './gen.ts';
-import { FORMS, rowName } from './forms.ts';
+import { FORMS, kindOf, rowName } from './forms.ts';
+import { FORMS64 } from './forms64.ts';
 import { SSE_FORMS } from './forms-sse.ts';
 import { X87_FORMS } from './gen-x87.ts';
 import { decode, excluded, formOf } from './gen-raw.ts';
+import { decode64, excluded64, explicitAddress, unsafeAddress, LOW_LIMIT } from './gen-raw64.ts';
 import { AF, ARITH, CF, OF, PF, SF, ZF, undefinedFlags } from './flags.ts';
 import { parseVector, hasResult } from '../../workers/vectors/format.ts';
 
@@ -89,7 +91,7 @@ describe('generator', () => {
     expect(() => parseArgs(['--mode', '64'])).toThrow(/--kind forms generates mode 32/);
     expect(() => parseArgs(['--kind', 'sse', '--mode', '32'])).toThrow(/--kind sse generates mode 64/);
     expect(parseArgs(['--kind', 'x87']).mode).toBe(64);
-    expect(() => parseArgs(['--kind', 'x'])).toThrow(/--kind must be forms, raw, sse or x87/);
+    expect(() => parseArgs(['--kind', 'x'])).toThrow(/--kind must be forms, raw, sse, x87 or int/);
     expect(() => parseArgs(['--count', '-1'])).toThrow(/--count needs a non-negative integer/);
   });
 });
@@ -175,5 +177,144 @@ describe('undefined flags (Intel SDM / AMD APM)', () => {
     expect(undefinedFlags('aaa', { size: 8 })).toBe(OF | SF | ZF | PF);
     expect(undefinedFlags('aam', { size: 8 })).toBe(OF | AF | CF);
     expect(undefinedFlags('daa', { size: 8 })).toBe(OF);
+  });
+});
+
+describe('raw kind in mode 64 (gen-raw64.ts)', () => {
+  const raw64 = (seed: number, n: number) => [...generate('raw', seed, n, 64)];
+  const run = (b: number[]) => [...b, ...new Array(15).fill(0xcc)];
+
+  it('is deterministic per seed and accepted by parseArgs with --mode 64', () => {
+    expect(raw64(4, 300)).toEqual(raw64(4, 300));
+    expect(raw64(4, 50)).not.toEqual(raw64(5, 50));
+    expect(parseArgs(['--kind', 'raw', '--mode', '64']).mode).toBe(64);
+  });
+
+  it('makes single-stepped mode-64 vectors of 1..15 bytes, never of an excluded encoding', () => {
+    for (const line of raw64(6, 3000)) {
+      const v = parseVector(line);
+      expect(v.mode).toBe(64);
+      expect(v.step).toBe(1);
+      expect(v.code.length).toBeGreaterThanOrEqual(1);
+      expect(v.code.length).toBeLessThanOrEqual(15);
+      expect(excluded64(decode64(run([...v.code])))).toBeNull();
+      for (const r of v.initMem) {
+        expect(r.addr).toBeGreaterThanOrEqual(0x20000000n);
+        expect(r.addr + BigInt(r.bytes.length)).toBeLessThanOrEqual(0x20002000n);
+      }
+    }
+  });
+
+  it('never forms an address where the oracle process has memory (1 TiB .. 2^47)', () => {
+    const names = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+    for (const line of raw64(7, 5000)) {
+      const v = parseVector(line);
+      const regs = names.map((n) => v.init.get(n) ?? (n === 'rsp' ? 0x20001000n : 0n));
+      for (const r of regs) expect(r >= LOW_LIMIT / 2n && r < 1n << 48n, `0x${r.toString(16)}`).toBe(false);
+      const ea = explicitAddress(decode64(run([...v.code])), regs);
+      if (ea !== null) expect(unsafeAddress(ea)).toBe(false);
+    }
+  });
+
+  it('decodes REX as the SDM says: only right before the opcode, the last one wins', () => {
+    expect(decode64(run([0x48, 0x66, 0x01, 0xc0])).opsize).toBe(16);   // REX voided by 66
+    expect(decode64(run([0x66, 0x48, 0x01, 0xc0])).opsize).toBe(64);
+    expect(decode64(run([0x48, 0x40, 0x01, 0xc0])).opsize).toBe(32);   // two REX: the last
+    expect(decode64(run([0x67, 0x8b, 0x00])).asize).toBe(32);
+  });
+
+  it('computes the address of base + index*scale + disp, RIP-relative, moffs and BT bit offsets', () => {
+    const regs = new Array<bigint>(16).fill(0n);
+    regs[3] = 0x20000000n; regs[9] = 0x10n;
+    expect(explicitAddress(decode64(run([0x42, 0x8b, 0x44, 0x8b, 0x08])), regs)).toBe(0x20000048n);  // mov eax, [rbx+r9*4+8]
+    expect(explicitAddress(decode64(run([0x48, 0xa1, 0, 0, 0, 0, 0, 0, 0x10, 0])), regs)).toBe(0x10000000000000n);
+    regs[1] = 1n << 40n;
+    expect(explicitAddress(decode64(run([0x48, 0x0f, 0xa3, 0x0b])), regs)).toBe(0x20000000n + (1n << 37n)); // bt [rbx], rcx
+    expect(unsafeAddress(0x20000000n + (1n << 37n))).toBe(false);
+    expect(unsafeAddress(0x5555_5555_0000n)).toBe(true);
+    expect(unsafeAddress(0xffff_ffff_8000_0000n)).toBe(false);           // kernel half: a #PF with P=1
+  });
+
+  it('excludes what the oracle cannot judge in 64-bit mode and keeps what every CPU #UDs', () => {
+    const why = (b: number[]) => excluded64(decode64(run(b)));
+    expect(why([0xc5, 0xf8, 0x77])).toMatch(/VEX/);                      // vzeroupper (AVX)
+    expect(why([0xc4, 0xe2, 0x78, 0xf2, 0xc0])).toBeNull();              // andn eax, eax, eax (BMI1)
+    expect(why([0xc4, 0xe2, 0x79, 0xf7, 0xc0])).toMatch(/VEX/);          // shlx (BMI2: not advertised)
+    expect(why([0x62, 0xf1, 0x7c, 0x48, 0x28, 0xc0])).toMatch(/EVEX/);
+    expect(why([0x0f, 0x38, 0x00, 0xc0])).toMatch(/0F 38/);
+    expect(why([0xcd, 0x80])).toMatch(/INT 0x80/);
+    expect(why([0x0f, 0x05])).toBeNull();                                // SYSCALL: an event the oracle records
+    expect(why([0x0f, 0x34])).toMatch(/SYSENTER/);
+    expect(why([0xd6])).toBeNull();                                      // SALC: #UD in 64-bit mode
+    expect(why([0x17])).toBeNull();                                      // POP SS: #UD in 64-bit mode
+    expect(why([0x9c])).toMatch(/PUSHF/);
+  });
+});
+
+describe('int kind: the general-purpose forms of 64-bit mode (forms64.ts, gen-int64.ts)', () => {
+  const int = (seed: number, n: number) => [...generate('int', seed, n)].map((l) => JSON.parse(l));
+
+  it('is deterministic per seed, mode 64 by default', () => {
+    expect(int(3, 500)).toEqual(int(3, 500));
+    expect(int(3, 50)).not.toEqual(int(4, 50));
+    expect(parseArgs(['--kind', 'int']).mode).toBe(64);
+    expect(() => parseArgs(['--kind', 'int', '--mode', '32'])).toThrow(/--kind int generates mode 64/);
+  });
+
+  it('visits every row of FORMS64 in the first rows-many vectors, and no row is a mode-32 leftover', () => {
+    const seen = new Set(int(1, FORMS64.length).map((v) => rowName(v.x_op)));
+    expect(FORMS64.map((f) => f.name).filter((n) => !seen.has(n))).toEqual([]);
+    expect(FORMS64.filter((f) => f.bytes[0] === 0x82 && kindOf(f) !== 'i64')).toEqual([]);
+  });
+
+  it('writes input vectors: mode 64, no result, memory inside the window, RF out of fmask, TF never set', () => {
+    for (const line of generate('int', 5, 5000)) {
+      const v = parseVector(line);
+      expect([v.mode, hasResult(v)]).toEqual([64, false]);
+      expect(v.initMem.filter((r) => r.addr < 0x20000000n || r.addr + BigInt(r.bytes.length) > 0x20002000n)).toEqual([]);
+      expect((v.init.get('rflags') ?? 0x202n) & 0x100n).toBe(0n);
+      expect(v.fmask & 0x10000n).toBe(0n);
+    }
+  });
+
+  it('marks the opcodes the SDM calls i64 and gives them bytes every CPU refuses (62 with EVEX.P1[2] = 0, C4 with map 0)', () => {
+    const vs = int(6, 30000).filter((v) => FORMS64.find((f) => f.name === rowName(v.x_op))?.attrs.includes('k=i64'));
+    expect(new Set(vs.map((v) => rowName(v.x_op))).size).toBe(23);
+    const strip = (c: string) => c.replace(/^(66|48|41|40|f3)/, '');
+    for (const v of vs.filter((x) => strip(x.code).startsWith('62'))) expect(parseInt(strip(v.code).slice(4, 6), 16) & 4).toBe(0);
+    for (const v of vs.filter((x) => strip(x.code).startsWith('c4'))) expect(parseInt(strip(v.code).slice(2, 4), 16) & 0x1f).toBe(0);
+  });
+
+  it('uses REX.W B8+r with a 64-bit immediate (MOVABS) and 8-byte moffs unless 67h', () => {
+    const vs = int(7, 60000);
+    expect(vs.some((v) => /^4[89a-f]b[89a-f][0-9a-f]{16}/.test(v.code) && v.x_op.startsWith('mov Zv,Iv'))).toBe(true);
+    for (const v of vs.filter((x) => x.x_op.startsWith('mov AL,Ob') && !x.x_op.includes('a32') && !x.x_op.includes('seg'))) {
+      expect(v.code.replace(/^(66|3e|f0|4[0-9a-f])*/, '')).toMatch(/^a0[0-9a-f]{16}/);
+    }
+  });
+
+  it('generates neither 66h on near branches (vendor-specific target size) nor REX.W far pointers (Intel only)', () => {
+    for (const v of int(8, 40000)) {
+      const f = FORMS64.find((x) => x.name === rowName(v.x_op))!;
+      if (f.attrs.includes('f64')) expect(v.x_op).not.toMatch(/ o16/);
+      if (['far', 'lseg'].includes(kindOf(f))) expect(v.x_op).not.toMatch(/ w( |$)/);
+    }
+  });
+
+  it('aims RIP-relative operands at the address they meant (relative to the end of the instruction)', () => {
+    // mov r32,[rip+d]: 8b (05 | r<<3) d32, no prefix: 6 bytes at 0x10000000, the operand at 0x10000006 + d.
+    const vs = int(9, 60000).filter((v) => /^8b[0-3][5d]/.test(v.code) && v.x_op === 'mov Gv,Ev' && v.init.mem);
+    expect(vs.length).toBeGreaterThan(0);
+    for (const v of vs) {
+      const d = Number(BigInt.asIntN(32, BigInt('0x' + v.code.slice(4, 12).match(/../g)!.reverse().join(''))));
+      expect(Object.keys(v.init.mem)).toContain('0x' + (0x10000006 + d).toString(16));
+    }
+  });
+
+  it('leaves undefined results out of the comparison: BSWAP r16, SHLD/SHRD r16 beyond 16, SYSCALL and Linux INT 0x80 registers', () => {
+    const vs = int(10, 80000);
+    expect(vs.find((v) => v.x_op === 'bswap Zv o16')?.x_undef).toHaveLength(1);
+    expect(vs.find((v) => v.x_op.startsWith('syscall'))?.x_undef).toEqual(['rcx', 'r11']);
+    expect(vs.find((v) => v.x_op.startsWith('int Ib') && /cd80/.test(v.code))?.x_undef).toEqual(['rax']);
   });
 });

@@ -3,7 +3,7 @@
  * RFLAGS, XMM/MXCSR via the FXSAVE image, CS 0x23 for compatibility mode) and returns with
  * rt_sigreturn; the test ends in the same handler (int3 sentinel, single-step #DB, a fault, a
  * seccomp SIGSYS for a syscall). Intel SDM vol. 3 ch. 6 (exceptions), 17.3 (single-step).
- * Invariants: nothing but the code page and the window is mapped below 4 GiB; every syscall made
+ * Invariants: nothing but the code page and the window is mapped below 1 TiB; every syscall made
  * below 4 GiB traps; the handler never touches TLS before it has restored the FS base. */
 #define _GNU_SOURCE
 #include "machine.h"
@@ -46,6 +46,17 @@ static const int GREG[16] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_R
 static struct shared *SH;
 static int64_t cur = -1;             /* test in progress, -1 before the first */
 static unsigned ticks;
+/* Every test runs until two runs in a row give the same result (at most MAX_RUNS runs): the kernel
+ * can disturb a test. Measured on this AMD EPYC (family 1Ah, a virtual machine) under Linux: when the
+ * thread is switched out between x87 instructions, the FPU context comes back with FIP, FOP and
+ * FDP/FDS zeroed, which a later FNSAVE in the test records (34 of 36 switches in a loop of FLDT m80;
+ * busy loop; FNSAVE, under load). The guest's switch counters miss some of these (switches of the
+ * virtual CPU on the host are invisible), so a disturbed run is outvoted rather than detected. */
+#define MAX_RUNS 6
+static unsigned runs;                /* finished runs of the current test */
+static struct vresult prev_result;   /* the previous run's result, and its memw runs */
+static uint32_t prev_memw_len;
+static uint8_t prev_memw[2 * (CODE_SIZE + WIN_SIZE) * 4];
 static uint64_t tls_base;
 static int have_fsgsbase;
 static uint8_t shadow_code[CODE_SIZE], shadow_win[WIN_SIZE];
@@ -211,6 +222,22 @@ static void record(int sig, siginfo_t *si, ucontext_t *uc, int timeout) {
   r->cr2 = trapno == 14 ? (uint64_t)g[REG_CR2] : 0;
 }
 
+/* True when this run's result equals the previous run's (or the runs are used up); otherwise keeps
+ * it as the new previous run and drops its memw runs from the result arena. */
+static int confirmed(const struct vresult *r) {
+  const uint8_t *memw = SH->rarena + r->memw_off;
+  uint32_t len = SH->rused - r->memw_off;
+  if (runs > 0 && len == prev_memw_len && memcmp(r, &prev_result, sizeof *r) == 0 &&
+      memcmp(memw, prev_memw, len) == 0)
+    return 1;
+  if (++runs >= MAX_RUNS) return 1;
+  prev_result = *r;
+  prev_memw_len = len;
+  memcpy(prev_memw, memw, len);
+  SH->rused = r->memw_off;
+  return 0;
+}
+
 static void load(ucontext_t *uc, const struct vtest *t, int trace) {
   /* memory: code then sentinel bytes; window was left zeroed by the previous test */
   memcpy(code_page, SH->arena + t->code_off, t->code_len);
@@ -280,6 +307,14 @@ __attribute__((used, visibility("hidden"))) void handler_c(int sig, siginfo_t *s
       goto resume;
     } else {
       record(sig, si, uc, 0);
+      if (!tracing && !confirmed(&SH->results[cur])) {   /* run it again from the start */
+        memset(window, 0, WIN_SIZE);
+        memset(shadow_win, 0, WIN_SIZE);
+        ticks = 0;
+        load(uc, t, 0);
+        load_test_segments(t->mode);
+        return;
+      }
     }
     __atomic_store_n(&SH->next, (uint32_t)cur + 1, __ATOMIC_RELEASE);
     memset(window, 0, WIN_SIZE);
@@ -290,6 +325,7 @@ __attribute__((used, visibility("hidden"))) void handler_c(int sig, siginfo_t *s
   if (SH->rused > RARENA_SIZE - 2 * (CODE_SIZE + WIN_SIZE) * 4) rsys(SYS_exit_group, 3, 0, 0);
   ticks = 0;
   tracing = 0;
+  runs = 0;
   load(uc, &SH->tests[cur], 0);
   load_test_segments(SH->tests[cur].mode);
   return;
@@ -310,7 +346,8 @@ __asm__(".text\n"
         "  jmp handler_c\n"
         ".size handler_entry, .-handler_entry\n");
 
-/* Checks that nothing but our two regions lies below 4 GiB (a PIE binary and the stack are high). */
+/* Checks that nothing but our two regions lies below 1 TiB (a PIE binary, its libraries and the stack
+ * are near 2^47): mode-64 vectors form addresses below 1 TiB, in the kernel half or non-canonical. */
 static void check_low_memory(void) {
   FILE *f = fopen("/proc/self/maps", "r");
   if (!f) setup_fail("cannot read /proc/self/maps");
@@ -318,12 +355,12 @@ static void check_low_memory(void) {
   while (fgets(line, sizeof line, f)) {
     unsigned long lo, hi;
     if (sscanf(line, "%lx-%lx", &lo, &hi) != 2) continue;
-    if (lo >= 0x100000000ul) continue;
+    if (lo >= 1ul << 40) continue;
     int ours = (lo == CODE_BASE && hi == CODE_BASE + CODE_SIZE) ||
                (lo == WIN_BASE && hi == WIN_BASE + WIN_SIZE);
     if (!ours) {
       char msg[600];
-      snprintf(msg, sizeof msg, "something else is mapped below 4 GiB: %.200s", line);
+      snprintf(msg, sizeof msg, "something else is mapped below 1 TiB: %.200s", line);
       setup_fail(msg);
     }
   }

@@ -96,6 +96,20 @@ describe('exceptions', () => {
     // 2^16383 squared is 2^32766: biased 32766 + 16383 = 49149, delivered as 49149 - 24576.
     expect(ext(DATA_VA)).toEqual([0x8000000000000000n, 49149 - 24576]);
   });
+  it('FSCALE out of range even after the 24576 bias gives infinity with OE PE C1, whatever RC says', () => {
+    m.write32(DATA_VA + 0x100n, 0x0f77).set('rbx', DATA_VA + 0x100n); // OE unmasked, RC chop
+    m.write64(DATA_VA + 0x10n, f64(40960));
+    m.run('d92b' + 'dd4010' + 'd9e8' + 'd9fd' + FSTSW + 'dbe2' + 'db38'); // 1 * 2^40960 ; fnstsw ; fnclex ; fstp
+    expect(ext(DATA_VA)).toEqual([0x8000000000000000n, 0x7fff]);
+    expect(sw() & (OE | UE | PE | C1)).toBe(OE | PE | C1);
+  });
+  it('FSCALE below range even after the 24576 bias gives a signed zero with UE PE, C1 clear', () => {
+    m.write32(DATA_VA + 0x100n, 0x036f).set('rbx', DATA_VA + 0x100n); // UE unmasked
+    m.write64(DATA_VA + 0x10n, f64(-40959));
+    m.run('d92b' + 'dd4010' + 'd9e8' + 'd9e0' + 'd9fd' + FSTSW + 'dbe2' + 'db38'); // -1 * 2^-40959
+    expect(ext(DATA_VA)).toEqual([0n, 0x8000]);
+    expect(sw() & (OE | UE | PE | C1)).toBe(UE | PE);
+  });
   it('x87 instructions are #NM with CR0.TS or CR0.EM; FWAIT only with TS and MP', () => {
     m.setU64(L.CPU_CR0, (m.u64(L.CPU_CR0) | CR0_TS) & ~CR0_MP);
     expect(m.run('d9e8')).toMatchObject({ vector: 7 });

@@ -28,6 +28,7 @@ describe('memory map', () => {
       ['TRACE', L.TRACE_BASE, L.TRACE_SIZE],
       ['TLB', L.TLB_BASE, L.TLB_SIZE],
       ['FRAME_TYPE', L.FRAME_TYPE_BASE, L.FRAME_TYPE_SIZE],
+      ['PROF', L.PROF_BASE, L.PROF_SIZE],
       ['M2P', L.M2P_BASE, L.M2P_SIZE],
       ['DCACHE', L.DCACHE_BASE, L.DCACHE_SIZE],
     ];
@@ -51,6 +52,8 @@ describe('memory map', () => {
     expect(L.HVC_DATA + L.HVC_DATA_SIZE).toBeLessThanOrEqual(L.HVC_SIZE);
     expect(L.TRACE_ENTRIES + L.TRACE_COUNT * L.TRACE_ENTRY_SIZE).toBeLessThanOrEqual(L.TRACE_SIZE);
     expect(L.MAX_FRAMES * L.FRAME_INFO_SIZE).toBeLessThanOrEqual(L.FRAME_TYPE_SIZE);
+    expect(L.PROF_RECORDS + L.PROF_CAPACITY * L.PROF_RECORD_SIZE).toBeLessThanOrEqual(L.PROF_SIZE); // profiler buffer
+    expect(L.PROF_CAPACITY - L.PROF_HIGH_WATER).toBeGreaterThanOrEqual(64); // room for one instruction's records
     expect(L.MAX_FRAMES * 8).toBeLessThanOrEqual(L.M2P_SIZE);
     expect(16384 * 32 + L.MAX_FRAMES / 8).toBeLessThanOrEqual(L.DCACHE_SIZE); // decode-cache table + code-frame bitmap
   });

@@ -154,8 +154,8 @@ describe('pinning', () => {
 });
 
 describe('TLB safety', () => {
-  it('typing a frame as a table flushes stale writable translations the guest did not flush', () => {
-    const d = pv64Domain();
+  it('with shadows off, typing a frame as a table flushes stale writable translations the guest did not flush', () => {
+    const d = pv64Domain({ shadows: false });
     expect(d.mmuUpdate([[d.ptr(3, 1), (4n << 12n) | P | RW | A]])[0]).toBe(0n); // 0x200000+x aliases x
     const alias = 0x200000 + 40 * PAGE;
     expect(d.hc(12, 9, alias)).toBe(0n); // memory_map (capacity 0) writes a 0 there: a writable TLB entry
@@ -164,6 +164,19 @@ describe('TLB safety', () => {
     expect(d.tlbTag(alias)).not.toBe(0n);
     expect(d.mmuext([[MMUEXT.PIN_L1, 40]])[0]).toBe(0n);
     expect(d.tlbTag(alias)).toBe(0n);
+  });
+
+  it('with shadows on, a writable alias goes as soon as the L1 entries it came from change', () => {
+    const d = pv64Domain();
+    expect(d.mmuUpdate([[d.ptr(3, 1), (4n << 12n) | P | RW | A]])[0]).toBe(0n); // 0x200000+x aliases x
+    const alias = 0x200000 + 40 * PAGE;
+    expect(d.hc(12, 9, alias)).toBe(0n);
+    expect(d.tlbTag(alias)).not.toBe(0n);
+    d.makeReadOnly(40); // the L1 is used at two places: the reverse map drops the whole address space
+    expect(d.tlbTag(alias)).toBe(0n);
+    expect(d.shadowTag(alias)).toBe(0n);
+    expect(d.mmuext([[MMUEXT.PIN_L1, 40]])[0]).toBe(0n);
+    expect(d.core.exports.shadowAudit()).toBe(0);
   });
 });
 

@@ -116,13 +116,35 @@ describe('mmu_update', () => {
     expect(d.mmuUpdate([[d.ptr(4, 50), 0n]], ((DOMID + 1) << 16) | DOMID_SELF)[0]).toBe(0n); // tables: our own
   });
 
-  it('flushes the TLB before the guest runs again when a present entry changes', () => {
-    const d = pv64Domain();
+  it('with shadows off, flushes the TLB before the guest runs again when a present entry changes', () => {
+    const d = pv64Domain({ shadows: false });
     const flushes = d.counter(L.CNT_TLB_FLUSHES);
     expect(d.mmuUpdate([[d.ptr(4, 60), 0n]])[0]).toBe(0n);
     expect(d.counter(L.CNT_TLB_FLUSHES)).toBe(flushes + 1n);
     expect(d.mmuUpdate([[d.ptr(4, 60), 0n]])[0]).toBe(0n); // was not present: nothing to forget
     expect(d.counter(L.CNT_TLB_FLUSHES)).toBe(flushes + 1n);
+  });
+});
+
+describe('mmu_update with shadow page tables', () => {
+  it('a changed present entry drops exactly the TLB and shadow entries derived from it, without a flush', () => {
+    const d = pv64Domain();
+    d.setU32(d.ma(46), DOMID_SELF);
+    d.setU32(d.ma(47), DOMID_SELF);
+    d.hc(HC.memory_op, 3, 46 * PAGE); // guest reads through va 0x2e000 and 0x2f000 fill TLB and shadow
+    d.hc(HC.memory_op, 3, 47 * PAGE);
+    expect(d.tlbTag(46 * PAGE)).not.toBe(0n);
+    expect(d.shadowTag(46 * PAGE)).not.toBe(0n);
+    const flushes = d.counter(L.CNT_TLB_FLUSHES);
+    const invalidated = d.counter(L.CNT_SHADOW_INVALIDATIONS);
+    expect(d.mmuUpdate([[d.ptr(4, 46), 0n]])[0]).toBe(0n);
+    expect(d.tlbTag(46 * PAGE)).toBe(0n);
+    expect(d.shadowTag(46 * PAGE)).toBe(0n);
+    expect(d.tlbTag(47 * PAGE)).not.toBe(0n); // the neighbour came from another entry: kept
+    expect(d.shadowTag(47 * PAGE)).not.toBe(0n);
+    expect(d.counter(L.CNT_TLB_FLUSHES)).toBe(flushes);
+    expect(d.counter(L.CNT_SHADOW_INVALIDATIONS)).toBe(invalidated + 1n);
+    expect(d.core.exports.shadowAudit()).toBe(0);
   });
 });
 

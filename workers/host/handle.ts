@@ -30,7 +30,9 @@ export interface WorkerControl {
   onDeath(notify: (why: Error) => void): void;
 }
 
-const METHODS = ['create', 'start', 'pause', 'resume', 'step', 'stats', 'registers', 'shutdown', 'sendInput', 'readMachine', 'destroy'] as const satisfies readonly (keyof VmApi)[];
+const METHODS = ['create', 'start', 'pause', 'resume', 'step', 'stats', 'counters', 'registers', 'shutdown', 'sendInput', 'readMachine', 'destroy',
+  'startProfiling', 'stopProfiling', 'profile', 'profileTrace',
+  'setSwitches', 'pageTables', 'audit', 'setLogDirty', 'peekAndCleanDirty'] as const satisfies readonly (keyof VmApi)[];
 
 export function makeHandle(remote: Comlink.Remote<VmApi>, control: WorkerControl): VmHandle {
   let death: Error | undefined;

@@ -34,7 +34,7 @@ export class VectorMachine {
     const pages = Math.ceil((L.GUEST_RAM_BASE + (BARE_FRAMES + L.XEN_EXTRA_FRAMES) * L.PAGE_SIZE) / L.WASM_PAGE);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const instance = new WebAssembly.Instance(module, {
-      env: { memory, abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`core abort at ${line}:${col}`); } },
+      env: { memory, profNow: () => 0, abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`core abort at ${line}:${col}`); } },
     });
     this.exports = instance.exports as Exports;
     this.view = new DataView(memory.buffer);

@@ -86,8 +86,20 @@ export class PvDomain {
     return this.pv64 ? this.u64(L.M2P_BASE + mfn * 8) : BigInt(this.u32(L.M2P_BASE + mfn * 4));
   }
   /** The software TLB's tag for `va` (0 when no translation is cached). */
+  /** The TLB tag cached for `va` in the current address space (mmu/tlb.ts: slot + 1 tags and salts the index), or 0. */
   tlbTag(va: number): bigint {
-    return this.u64(L.TLB_BASE + ((Math.floor(va / PAGE) & (L.TLB_ENTRIES - 1)) * L.TLB_ENTRY_SIZE));
+    const asid = this.core.exports.shadowCurrentSlot() + 1;
+    const index = (Math.floor(va / PAGE) ^ (asid * 0x2f1)) & (L.TLB_ENTRIES - 1);
+    const tag = this.u64(L.TLB_BASE + index * L.TLB_ENTRY_SIZE);
+    return (tag & ~0xfffn) === BigInt(va - (va % PAGE)) && ((tag >> 1n) & 0x7ffn) === BigInt(asid) ? tag : 0n;
+  }
+  /** The current address space's shadow entry tag for `va`, or 0 (shadows off or not filled). */
+  shadowTag(va: number): bigint {
+    const slot = this.core.exports.shadowCurrentSlot();
+    if (slot < 0) return 0n;
+    const e = L.SHADOW_BASE + slot * L.SHADOW_SLOT_BYTES + (Math.floor(va / PAGE) & (L.SHADOW_SLOT_ENTRIES - 1)) * L.TLB_ENTRY_SIZE;
+    const tag = this.u64(e);
+    return (tag & ~0xfffn) === BigInt(va - (va % PAGE)) ? tag : 0n;
   }
   exitMessage(): string {
     const len = this.u32(L.EXIT_BASE + L.EXIT_MSG_LEN);
@@ -168,6 +180,9 @@ export interface DomainOptions {
   tweak?: (d: PvDomain) => void;
   /** Leave the tables unpinned (the test pins them itself). */
   noPin?: boolean;
+  /** Shadow page tables (mmu/shadow.ts; default on, as for every PV domain): off = a CR3 load or a
+   *  changed entry flushes the untagged TLB, as before shadows. */
+  shadows?: boolean;
 }
 
 function finish(core: TestCore, d: PvDomain, opts: DomainOptions): PvDomain {
@@ -176,6 +191,7 @@ function finish(core: TestCore, d: PvDomain, opts: DomainOptions): PvDomain {
   const rc = core.exports.pinInitialTables(d.top);
   if (rc !== 0) throw new Error(`pinInitialTables failed (${rc}): ${d.exitMessage()}`);
   if (core.exports.domainStart() !== 0) throw new Error(`domainStart failed: ${d.exitMessage()}`);
+  if (opts.shadows === false) core.exports.setShadowPageTables(0);
   return d;
 }
 

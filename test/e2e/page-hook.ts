@@ -1,0 +1,153 @@
+// What the end-to-end tests read from the page (window.__xenwasm, web/main.ts and web/domain-view.ts)
+// and the helpers every page test shares: open the production build in Chromium, poll one domain's
+// hook until a condition holds (failing with what the page showed instead), and locate a domain's
+// elements by data-role. Screenshots go to test-results/screenshots/, and also to docs/ when
+// UPDATE_SCREENSHOTS=1 (the README shows docs/screenshot*.png).
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Locator, Page } from 'playwright-core';
+import { buildAndPreview, launchChromium, type Browser, type Served } from './harness.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface DomainHook {
+  id: number;
+  console: string;
+  state: string;
+  stateLabel: string;
+  guest?: string;
+  kernelName?: string;
+  info?: { guestType: string; nrPages: number };
+  stats?: { state: string; instructions: number; hypercalls_total: number; shutdown_control?: { watched: boolean; features: string[] } };
+  counters?: { instructions: number; hypercalls_total: number; exceptions_total: number; tlb_misses: number; wall_ms: number };
+  source?: string;
+  readings: number;
+  chartPoints: number;
+  exit?: { state: string; reason?: string; message?: string };
+  error?: string;
+  loadError?: string;
+  controlNote?: string;
+  reboots: number;
+  boots: number;
+}
+
+export interface GuestInfo {
+  id: string;
+  label: string;
+  group: string;
+  file: string;
+  cmdline?: string;
+  memory?: number;
+  expect?: string;
+  unavailable?: string;
+}
+
+export interface PageHook {
+  domains: DomainHook[];
+  active?: number;
+  layout: string;
+  guests: GuestInfo[];
+  linux?: { available: boolean; how?: string };
+  crossOriginIsolated: boolean;
+}
+
+export interface OpenPage {
+  served: Served;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** Builds the page, serves it, opens it in Chromium and waits until the guest list is known. */
+export async function openPage(chrome: string, query = ''): Promise<OpenPage> {
+  const served = await buildAndPreview(ROOT);
+  const browser = await launchChromium(chrome);
+  const page = browser.page;
+  await page.goto(served.url + query);
+  await page.waitForFunction(() => ((window as unknown as { __xenwasm?: PageHook }).__xenwasm?.domains.length ?? 0) > 0);
+  return {
+    served,
+    browser,
+    page,
+    async close() {
+      await browser.close();
+      await served.close();
+    },
+  };
+}
+
+export function pageHook(page: Page): Promise<PageHook> {
+  return page.evaluate(() => {
+    const h = (window as unknown as { __xenwasm: PageHook }).__xenwasm;
+    // The getters (console, domains) are read here; the copy crosses to Node.
+    const copy = { ...h, domains: h.domains.map((d) => ({ ...d, console: d.console, chartPoints: d.chartPoints })) };
+    return JSON.parse(JSON.stringify(copy, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
+  }) as Promise<PageHook>;
+}
+
+export async function domainHook(page: Page, id: number): Promise<DomainHook> {
+  const d = (await pageHook(page)).domains.find((x) => x.id === id);
+  if (!d) throw new Error(`no domain ${id} in the page`);
+  return d;
+}
+
+/** Polls domain `id` until `ok` holds; on timeout or a dead domain, says what the page showed. */
+export async function waitForDomain(
+  page: Page,
+  id: number,
+  what: string,
+  ok: (h: DomainHook) => boolean,
+  opts: { timeoutMs?: number; problems?: string[]; allowDead?: boolean } = {},
+): Promise<DomainHook> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let h = await domainHook(page, id);
+  while (!ok(h)) {
+    const dead = !opts.allowDead && (h.state === 'crashed' || h.state === 'error');
+    if (dead || Date.now() > deadline) {
+      throw new Error(
+        `domain ${id}: ${dead ? 'the domain stopped' : 'timed out'} waiting for ${what}: state=${h.stateLabel}` +
+          `${h.error ? ` error=${h.error}` : ''}${h.loadError ? ` loadError=${h.loadError}` : ''}` +
+          `${h.exit?.message ? ` exit=${h.exit.message}` : ''}\nconsole so far:\n${h.console.slice(-2000)}` +
+          `\nproblems: ${opts.problems?.join('; ') || 'none'}`,
+      );
+    }
+    await page.waitForTimeout(100);
+    h = await domainHook(page, id);
+  }
+  return h;
+}
+
+/** An element of domain `id` by its data-role (web/index.html, the domain template). */
+export function role(page: Page, id: number, name: string): Locator {
+  return page.locator(`#domain-${id} [data-role="${name}"]`);
+}
+
+/** A number as the page formats it ("12,345" or "–"). */
+export function num(text: string): number {
+  return text.trim() === '–' ? 0 : Number(text.replace(/[,\s]/g, ''));
+}
+
+/** Saves a screenshot of the page under test-results/screenshots/, and one the README shows
+ *  (`forDocs`) also to docs/ with UPDATE_SCREENSHOTS=1. */
+export async function screenshot(page: Page, name: string, forDocs = true): Promise<string> {
+  const dir = `${ROOT}/test-results/screenshots`;
+  mkdirSync(dir, { recursive: true });
+  const path = `${dir}/${name}.png`;
+  await page.screenshot({ path });
+  if (forDocs && process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(path, `${ROOT}/docs/${name}.png`);
+  return path;
+}
+
+/** Boots `guestId` in domain `id` by picking it, after setting the command line when given. */
+export async function pickGuest(page: Page, id: number, guestId: string, cmdline?: string): Promise<void> {
+  if (cmdline === undefined) {
+    await role(page, id, 'guest').selectOption(guestId);
+    return;
+  }
+  // Picking fills in the entry's defaults and boots; to boot with another command line, pick, then
+  // set the line and Reset (build again).
+  await role(page, id, 'guest').selectOption(guestId);
+  await waitForDomain(page, id, `${guestId} to boot`, (h) => h.guest === guestId && h.state !== 'booting', { allowDead: true });
+  await role(page, id, 'cmdline').fill(cmdline);
+  await role(page, id, 'reset').click();
+}
