@@ -35,7 +35,7 @@ import { profiling, profRecord, profReset, profSliceMode, setProfiling as profSe
 import { checkTimers, nextDeadline, timerReset, takePollExpired, cancelPollTimeout } from './xen/timer';
 import { BLOCKED_POLL, takePollWoken } from './xen/sched';
 import { checkEvents } from './xen/upcall';
-import { transEnter, transLeave, transReset } from './debug/transitions';
+import { transEnter, transLeave, transReset, setTransitions } from './debug/transitions';
 import { runstateChange, refreshTimeAreas, vcpuOpReset, RUNSTATE_running } from './xen/vcpu-op';
 import { grantTableReset } from './xen/grant-table';
 import { isRealtime } from './xen/time';
@@ -181,6 +181,9 @@ export function setInstructionTrace(on: u32): void { setTraceInstructions(on != 
 export function setCodePageCache(on: u32): void { setOptCodePageCache(on != 0); }
 export function setFastRepString(on: u32): void { setOptFastRepString(on != 0); }
 export function setDecodeCache(on: u32): void { setOptDecodeCache(on != 0); }
+/** The transitions ring for the page's privilege view (debug/transitions.ts): off by default. */
+export function setTransitionsRecording(on: u32): void { setTransitions(on != 0); }
+
 /** The profiler (debug/profile.ts, docs/profiler.md): records transitions while on; off by default. */
 export function setProfiling(on: u32): void { profSetOn(on != 0); }
 export { profCalibrate } from './debug/profile';

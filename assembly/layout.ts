@@ -317,6 +317,7 @@ export const TRANS_K_DIRECT: u32 = 7; // a guest mode change without the hypervi
 export const TRANS_F_EMULATED: u32 = 1; // Xen served it itself (privileged instruction, writable page table)
 export const TRANS_F_UPCALL: u32 = 2; // an event upcall was delivered on the way back to the guest
 export const TRANS_F_STOPPED: u32 = 4; // the domain crashed or shut down
+export const TRANS_F_FAULTED: u32 = 8; // refused: the instruction raised a fault instead (the next entry delivers it)
 export const TRANS_NO_SUB: u32 = 0xffff;
 
 // ---- Guest machine memory: MFN n is at GUEST_RAM_BASE + n * PAGE_SIZE --------------------------

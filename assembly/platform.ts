@@ -12,7 +12,7 @@ import {
   TRANS_K_HYPERCALL, TRANS_K_SYSCALL, TRANS_K_SYSENTER, TRANS_K_SOFTINT, TRANS_K_FAULT, TRANS_NO_SUB,
   TRANS_MODE_KERNEL, CPU_BASE, CPU_GPR, GUEST_PV32, GUEST_PV64,
 } from './layout';
-import { transEnter, transLeave, transMode, transSubop } from './debug/transitions';
+import { transEnter, transLeave, transMode, transSubop, transOn } from './debug/transitions';
 import { faultVector, pendingCr2 } from './cpu/fault';
 
 @inline function isBare(): bool {
@@ -30,6 +30,7 @@ export function deliverFault(): void {
 
 /** A hypercall is being made: its number and sub-op for the transitions ring (debug/transitions.ts). */
 function enterHypercall(pv64: bool): void {
+  if (!transOn) return;
   const nr = load<u64>(CPU_BASE + CPU_GPR) & (pv64 ? 0xffffffffffffffff : 0xffffffff); // RAX
   const a1 = load<u64>(CPU_BASE + CPU_GPR + (pv64 ? 7 * 8 : 3 * 8)) & (pv64 ? 0xffffffffffffffff : 0xffffffff); // RDI / EBX
   transEnter(TRANS_K_HYPERCALL, nr < 0xffff ? <u32>nr : 0xffff, transSubop(nr, a1), 0);

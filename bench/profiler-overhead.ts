@@ -4,10 +4,12 @@
 // (host clock, no trace kept, records drained after every slice as the worker does).
 //  - cpu loop: the interpreter on the bare machine (bench/cpu-loop.ts's loop), M instructions/s;
 //  - guests: the benchmark guests (bench-hypercall, bench-event, bench-ptupdate, PV32 and PV64),
-//    ns per operation = (time of iters=n) - (time of iters=0).
+//    ns per operation = (time of iters=n) - (time of iters=0); with --benches int also the integer
+//    workload (one pass = 242 000 guest instructions, --iters / 5000 passes): guest code alone.
 // Times are CPU time of this process (process.cpuUsage), which other jobs on a shared machine
 // disturb far less than wall time. Each figure is the median of --rounds turns, with min and max. Usage:
 //   npx tsx bench/profiler-overhead.ts [--rounds 7] [--iters 200000] [--loop 30000000] [--only cpu|guests]
+//                                      [--benches hypercall,event,ptupdate]
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Vm } from '../workers/vm.ts';
@@ -27,6 +29,10 @@ const only = (() => {
 const ROUNDS = arg('rounds', 7);
 const ITERS = arg('iters', 200_000);
 const LOOP = arg('loop', 30_000_000);
+const BENCHES = (() => {
+  const i = process.argv.indexOf('--benches');
+  return i >= 0 ? process.argv[i + 1].split(',') : ['hypercall', 'event', 'ptupdate'];
+})();
 
 /** Builds the core without the profiler's hooks (same options as the release target). */
 async function buildWithoutProfiler(): Promise<string> {
@@ -95,11 +101,14 @@ async function guestRun(module: WebAssembly.Module, file: string, iters: number,
 }
 
 async function nsPerOp(module: WebAssembly.Module, file: string, profile: boolean): Promise<number> {
+  const n = file.startsWith('bench-int') ? Math.max(16, Math.round(ITERS / 5000 / 16) * 16) : ITERS;
   const zero = await guestRun(module, file, 0, profile);
-  const full = await guestRun(module, file, ITERS, profile);
-  return ((full - zero) * 1e6) / ITERS;
+  const full = await guestRun(module, file, n, profile);
+  return ((full - zero) * 1e6) / n;
 }
 
+/** The variants in another order each round, so no variant always follows the same one. */
+const rotate = <T>(list: T[], r: number): T[] => list.map((_, i) => list[(i + r) % list.length]);
 const fmt = (x: number, d = 1) => x.toFixed(d);
 const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${fmt(((a - b) / b) * 100, 2)}%`;
 
@@ -118,7 +127,7 @@ if (only === 'all' || only === 'cpu') {
   const mips = new Map<Variant, number[]>(VARIANTS.map(([v]) => [v, []]));
   for (let r = 0; r < ROUNDS; r++) {
     // The bare machine never records (no PV domain), so "profiler on" is the same as off here.
-    for (const [v, m] of VARIANTS.slice(0, 2)) mips.get(v)!.push(cpuLoopMips(m));
+    for (const [v, m] of rotate(VARIANTS.slice(0, 2), r)) mips.get(v)!.push(cpuLoopMips(m));
   }
   const base = summarize(mips.get('no profiler')!).median;
   for (const [v] of VARIANTS.slice(0, 2)) {
@@ -128,13 +137,13 @@ if (only === 'all' || only === 'cpu') {
 }
 
 if (only === 'all' || only === 'guests') {
-  for (const bench of ['hypercall', 'event', 'ptupdate']) {
+  for (const bench of BENCHES) {
     for (const type of ['pv32', 'pv64']) {
       const file = `bench-${bench}-${type}.elf`;
       const ns = new Map<Variant, number[]>(VARIANTS.map(([v]) => [v, []]));
       await nsPerOp(withProfiler, file, false); // warm-up
       await nsPerOp(withoutProfiler, file, false);
-      for (let r = 0; r < ROUNDS; r++) for (const [v, m, on] of VARIANTS) ns.get(v)!.push(await nsPerOp(m, file, on));
+      for (let r = 0; r < ROUNDS; r++) for (const [v, m, on] of rotate(VARIANTS, r)) ns.get(v)!.push(await nsPerOp(m, file, on));
       const base = summarize(ns.get('no profiler')!).median;
       for (const [v] of VARIANTS) {
         const s = summarize(ns.get(v)!);

@@ -38,9 +38,35 @@ const ROWS: Row[] = [
   { key: 'exceptions_total', label: 'Exceptions', title: 'Exceptions raised by guest code', value: (r) => int.format(r.counters.exceptions_total) },
   { key: 'events_delivered', label: 'Events delivered', title: 'Event-channel upcalls into the guest', value: (r) => int.format(r.counters.events_delivered) },
   { key: 'pt_updates', label: 'Page-table updates', title: 'Validated guest page-table writes', value: (r) => int.format(r.counters.pt_updates) },
+  // The emulated MMU (docs/shadow-page-tables.md): TLB, then the shadow page tables behind it.
   {
-    key: 'tlb', label: 'TLB misses / page walks', title: 'Software TLB misses and the page-table walks they caused (hits are not counted on the fast path)',
-    value: (r) => `${int.format(r.counters.tlb_misses)} / ${int.format(r.counters.page_walks)}`,
+    key: 'tlb', label: 'TLB hits / misses', title: 'Translations found in the software TLB, and those that were not (served by the shadow or a page walk)',
+    value: (r) => pair(r.counters.mmu.tlb_hits, r.counters.tlb_misses),
+  },
+  {
+    key: 'shadow', label: 'Shadow hits / misses', title: "TLB misses served by the current address space's shadow page table / not in it (a walk of the guest tables followed)",
+    value: (r) => pair(r.counters.mmu.shadow_hits, r.counters.mmu.shadow_misses),
+  },
+  { key: 'page_walks', label: 'Page walks', title: "Walks of the guest's page tables (each fills the shadow)", value: (r) => int.format(r.counters.page_walks) },
+  {
+    key: 'shadow_fills', label: 'Shadow fills / invalidations', title: 'Shadow entries written by page walks / dropped because a guest entry they came from changed',
+    value: (r) => pair(r.counters.mmu.shadow_fills, r.counters.mmu.shadow_invalidations),
+  },
+  {
+    key: 'shadow_switches', label: 'CR3 loads: shadow kept / new', title: "Address-space switches that found their shadow / had to start (or recycle) one",
+    value: (r) => pair(r.counters.mmu.shadow_switches, r.counters.mmu.shadow_new),
+  },
+  {
+    key: 'tlb_flushes', label: 'TLB flushes / shadow resets', title: 'Whole-TLB flushes / every shadow dropped at once (a switch toggled, CR0/CR4 changes, reverse map full)',
+    value: (r) => pair(r.counters.mmu.tlb_flushes, r.counters.mmu.shadow_resets),
+  },
+  {
+    key: 'ptwr_emulations', label: 'Writable page-table stores', title: 'Guest stores to its read-only page tables that Xen emulated (writable page tables)',
+    value: (r) => int.format(r.counters.mmu.ptwr_emulations),
+  },
+  {
+    key: 'audits', label: 'Audits / disagreements', title: 'MMU audits run (shadows and TLB checked against the guest tables) / disagreements found: 0 expected',
+    value: (r) => pair(r.counters.mmu.audits, r.counters.mmu.audit_errors),
   },
   { key: 'wall_ms', label: 'Run time', title: 'Wall-clock time spent running guest code', value: (r) => duration(r.counters.wall_ms) },
   {
@@ -48,6 +74,10 @@ const ROWS: Row[] = [
     value: (r) => r.source,
   },
 ];
+
+function pair(a: number, b: number): string {
+  return `${int.format(a)} / ${int.format(b)}`;
+}
 
 function duration(ms: number): string {
   if (ms < 1000) return `${dec1.format(ms)} ms`;

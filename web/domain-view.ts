@@ -12,6 +12,7 @@ import { createCounters } from './counters.ts';
 import { Domain } from './domain.ts';
 import { DEFAULT_MEMORY_MIB, fetchImage, type GuestEntry } from './guests.ts';
 import { createHypercallPanel } from './hypercalls.ts';
+import { Inspector, type InspectHook } from './inspector.ts';
 import { dragHasFiles, droppedFiles, head, looksLikeBzImage, readBytes, sortDropped, type KernelFiles } from './kernel-files.ts';
 import { createPicker } from './picker.ts';
 import { formatRegisters } from './registers.ts';
@@ -52,6 +53,8 @@ export interface DomainHook {
   reboots: number;
   /** Domains built in this view so far (boots, resets and reboots). */
   boots: number;
+  /** The educator views: page tables, privilege, step (web/inspector.ts). */
+  readonly inspect: InspectHook;
 }
 
 export interface DomainViewEvents {
@@ -69,6 +72,7 @@ export class DomainView {
   private readonly counters;
   private readonly charts;
   private readonly hypercalls;
+  private readonly inspector: Inspector;
   private readonly picker;
   private readonly buttons: Record<'start' | 'pause' | 'resume' | 'reset' | 'shutdown' | 'reboot' | 'destroy', HTMLButtonElement>;
   private domain?: Domain;
@@ -107,6 +111,7 @@ export class DomainView {
     this.charts = createCharts($('charts'));
     this.counters = createCounters($('counters'));
     this.hypercalls = createHypercallPanel($('hypercalls'));
+    this.inspector = new Inspector($('inspect'), { stepped: () => this.sampler?.tick(true) });
     this.picker = createPicker($<HTMLSelectElement>('guest'), guests, defaultId, () => this.picked());
     const view = this;
     this.hook = {
@@ -122,6 +127,7 @@ export class DomainView {
       },
       reboots: 0,
       boots: 0,
+      inspect: this.inspector.hook,
     };
     this.setUpSideTabs();
     this.setUpFiles();
@@ -140,7 +146,9 @@ export class DomainView {
     }
     this.applyDefaults(this.picker.selected());
     this.timer = setInterval(() => {
-      if (this.state === 'running') this.sampler?.tick();
+      if (this.state !== 'running') return;
+      this.sampler?.tick();
+      this.inspector.tick();
     }, SAMPLE_MS);
     this.render();
     $('info').textContent = 'Pick a guest and press Start, or drop your own kernel on the console.';
@@ -171,6 +179,7 @@ export class DomainView {
         memory,
         extra: cmdline,
         clock: 'realtime',
+        recordTransitions: true, // the privilege view shows them
       });
     } catch (e) {
       if (my !== this.generation) return;
@@ -201,6 +210,7 @@ export class DomainView {
     this.charts.clear();
     this.hypercalls.clear();
     this.hypercalls.setGuestType(domain.info.guestType);
+    this.inspector.attach(domain.inspect, domain.info.guestType);
     this.hideNote();
     this.$('fault').hidden = true;
     this.setInfo(describe(name, domain.info, source.kind === 'custom' ? source.files.ramdisk?.name : source.entry.ramdiskFile, cmdline));
@@ -253,6 +263,7 @@ export class DomainView {
     this.sampler = undefined;
     this.generation++;
     this.booting = false;
+    this.inspector.attach(undefined);
     await d.destroy();
     this.term.setCursor(false);
     this.term.note('\r\n[domain destroyed]');
@@ -278,6 +289,7 @@ export class DomainView {
     this.state = state;
     this.label = label;
     this.render();
+    this.inspector.setState(state);
   }
 
   private render() {
@@ -388,6 +400,7 @@ export class DomainView {
     const d = this.domain;
     this.domain = undefined;
     this.sampler = undefined;
+    this.inspector.attach(undefined);
     this.setState('error', 'error');
     void d?.destroy();
   }

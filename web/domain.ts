@@ -5,6 +5,9 @@
 // it and builds a new one, as `xl destroy` + `xl create` would.
 import type { DomainConfig, DomainExit, DomainInfo, DomainStats, ShutdownControl, ShutdownRequest } from '../workers/api.ts';
 import { spawnVm, type VmHandle } from '../workers/host/browser.ts';
+import type { VmApi } from '../workers/api.ts';
+
+export type InspectApi = Pick<VmApi, 'pageTables' | 'addressSpace' | 'privilege' | 'nextInstructions' | 'registers' | 'step'>;
 
 export interface DomainEvents {
   onConsole(bytes: Uint8Array): void;
@@ -69,6 +72,19 @@ export class Domain {
 
   sendInput(bytes: Uint8Array): Promise<void> {
     return this.handle.vm.sendInput(bytes);
+  }
+
+  /** What the educator views (web/inspector.ts) read and do: the worker API's inspection calls and step. */
+  get inspect(): InspectApi {
+    const vm = this.handle.vm;
+    return {
+      pageTables: (start, count) => vm.pageTables(start, count),
+      addressSpace: () => vm.addressSpace(),
+      privilege: (count) => vm.privilege(count),
+      nextInstructions: (count) => vm.nextInstructions(count),
+      registers: () => vm.registers(),
+      step: (n) => vm.step(n),
+    };
   }
 
   get alive(): boolean {

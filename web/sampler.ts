@@ -114,6 +114,12 @@ export function fromStats(s: DomainStats): CounterSample {
     tlb_misses: s.tlb_misses,
     page_walks: s.page_walks,
     pt_updates: s.pt_updates,
+    mmu: {
+      tlb_hits: s.tlb_hits, tlb_flushes: s.tlb_flushes, shadow_hits: s.shadow_hits, shadow_misses: s.shadow_misses,
+      shadow_fills: s.shadow_fills, shadow_invalidations: s.shadow_invalidations, shadow_switches: s.shadow_switches,
+      shadow_new: s.shadow_new, shadow_resets: s.shadow_resets, ptwr_emulations: s.ptwr_emulations, audits: s.audits,
+      audit_errors: s.audit_errors,
+    },
     hypercalls_by_nr: s.hypercalls_by_nr,
     exceptions_by_vector: Array.from({ length: 32 }, (_, v) => s.exceptions[vectorName(v)] ?? 0),
     wall_ms: s.wall_ms,

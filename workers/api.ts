@@ -3,6 +3,12 @@
 // Worker and Node's worker_threads. Configs use Xen's xl.cfg names so Xen users feel at home.
 import type { AuditReport, PageTableView } from './shadow-view.ts';
 export type { AuditReport, AuditRecord, PageTableView, PageView, GuestEntry, CachedTranslation } from './shadow-view.ts';
+import type { PrivilegeView } from './transitions.ts';
+export type { PrivilegeView, Transition, TransitionKind, GuestSide, GuestMode } from './transitions.ts';
+import type { NextInstructions } from './step-view.ts';
+export type { NextInstructions, DisassembledLine } from './step-view.ts';
+import type { AddressSpaceView } from './address-space.ts';
+export type { AddressSpaceView, MappedRange } from './address-space.ts';
 import type { ProfileOptions, ProfileSnapshot } from './profile/types.ts';
 export type {
   ProfileOptions, ProfileSnapshot, ProfileRow, CostStats, HistogramBucket, ProfileClock, VcpuState,
@@ -38,6 +44,9 @@ export interface DomainConfig {
   coreModule?: WebAssembly.Module;
   /** Optimisation switches, all on by default (design.md: each can be turned off to bisect a wrong result). */
   switches?: OptimisationSwitches;
+  /** Record the last transitions between guest user, guest kernel and the hypervisor for privilege()
+   *  (a few stores per transition; off by default, the page turns it on). */
+  recordTransitions?: boolean;
   /** Tests: run the MMU audit after every hypercall, emulated page-table store and CR3 load;
    *  stats().audit_errors sums the disagreements (details: audit()). */
   auditPageTables?: boolean;
@@ -206,6 +215,14 @@ export interface VmApi {
   /** For `count` pages from virtual address `start`: the guest's page-table entries, the current
    *  address space's shadow entry and the TLB entry (workers/shadow-view.ts). Exact when paused. */
   pageTables(start: bigint, count: number): Promise<PageTableView>;
+  /** Every mapped range of the current address space, from a walk of the guest's tables (workers/address-space.ts). */
+  addressSpace(): Promise<AddressSpaceView>;
+  /** The current ring, guest kernel or user mode, and the last `count` (default 20, at most 256) transitions
+   *  between guest user, guest kernel and the hypervisor with their cause (workers/transitions.ts);
+   *  transitions are recorded only with DomainConfig.recordTransitions. */
+  privilege(count?: number): Promise<PrivilegeView>;
+  /** The next `count` (default 8, 1-64) instructions at RIP, disassembled (workers/step-view.ts). */
+  nextInstructions(count?: number): Promise<NextInstructions>;
   /** Compares every shadow and TLB entry with the guest's page tables; 0 disagreements expected. */
   audit(): Promise<AuditReport>;
   /** Log-dirty mode (live migration's): on starts with an empty bitmap. */

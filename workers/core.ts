@@ -38,6 +38,8 @@ export interface CoreExports {
   setLogDirty?(on: number): void;
   logDirtyCleanBitmap?(): void;
   shadowCurrentSlot?(): number;
+  /** The transitions ring for the privilege view (debug/transitions.ts), 1 on, 0 off (the default). */
+  setTransitionsRecording?(on: number): void;
   /** The profiler (assembly/debug/profile.ts): 1 records transitions into PROF_*, 0 stops. */
   setProfiling?(on: number): void;
   /** Appends up to n empty calibration intervals (PROF_CALIBRATE) to the profiler buffer; how many. */

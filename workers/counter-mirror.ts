@@ -56,11 +56,29 @@ export interface CounterSample {
   tlb_misses: number;
   page_walks: number;
   pt_updates: number;
+  /** The emulated MMU (docs/shadow-page-tables.md): TLB, shadow page tables, writable page tables, audits. */
+  mmu: MmuCounters;
   /** Calls per hypercall number (CNT_HYPERCALL_MAX entries). */
   hypercalls_by_nr: number[];
   /** Exceptions per vector (32 entries). */
   exceptions_by_vector: number[];
   wall_ms: number;
+}
+
+/** The MMU's counters, named as in DomainStats. */
+export interface MmuCounters {
+  tlb_hits: number;
+  tlb_flushes: number;
+  shadow_hits: number;
+  shadow_misses: number;
+  shadow_fills: number;
+  shadow_invalidations: number;
+  shadow_switches: number;
+  shadow_new: number;
+  shadow_resets: number;
+  ptwr_emulations: number;
+  audits: number;
+  audit_errors: number;
 }
 
 /** The reader's side (the page): a consistent copy of the counters, or undefined if the worker kept
@@ -83,6 +101,13 @@ export function readCounters(buffer: SharedArrayBuffer, retries = 4): CounterSam
       tlb_misses: cnt(L.CNT_TLB_MISSES),
       page_walks: cnt(L.CNT_PAGE_WALKS),
       pt_updates: cnt(L.CNT_PT_UPDATES),
+      mmu: {
+        tlb_hits: cnt(L.CNT_TLB_HITS), tlb_flushes: cnt(L.CNT_TLB_FLUSHES), shadow_hits: cnt(L.CNT_SHADOW_HITS),
+        shadow_misses: cnt(L.CNT_SHADOW_MISSES), shadow_fills: cnt(L.CNT_SHADOW_FILLS),
+        shadow_invalidations: cnt(L.CNT_SHADOW_INVALIDATIONS), shadow_switches: cnt(L.CNT_SHADOW_SWITCHES),
+        shadow_new: cnt(L.CNT_SHADOW_NEW), shadow_resets: cnt(L.CNT_SHADOW_RESETS), ptwr_emulations: cnt(L.CNT_PTWR_EMULATIONS),
+        audits: cnt(L.CNT_AUDITS), audit_errors: cnt(L.CNT_AUDIT_ERRORS),
+      },
       hypercalls_by_nr: Array.from({ length: L.CNT_HYPERCALL_MAX }, (_, n) => cnt(L.CNT_HYPERCALL + 8 * n)),
       exceptions_by_vector: Array.from({ length: 32 }, (_, v) => cnt(L.CNT_EXCEPTION + 8 * v)),
       wall_ms: copy.getFloat64(WALL_MS_AT, true),

@@ -254,6 +254,7 @@ export const TRANS_K_DIRECT = 0x7; // a guest mode change without the hypervisor
 export const TRANS_F_EMULATED = 0x1; // Xen served it itself (privileged instruction, writable page table)
 export const TRANS_F_UPCALL = 0x2; // an event upcall was delivered on the way back to the guest
 export const TRANS_F_STOPPED = 0x4; // the domain crashed or shut down
+export const TRANS_F_FAULTED = 0x8; // refused: the instruction raised a fault instead (the next entry delivers it)
 export const TRANS_NO_SUB = 0xffff;
 export const GUEST_RAM_BASE = 0x1000000;
 export const MAX_FRAMES = 0x80000; // 2 GiB of guest frames at most

@@ -101,7 +101,9 @@ export function pageTableView(core: Core, start: bigint, count: number): PageTab
     const shadow = slot >= 0
       ? cached(core, L.SHADOW_BASE + slot * L.SHADOW_SLOT_BYTES + (vpn & (L.SHADOW_SLOT_ENTRIES - 1)) * L.TLB_ENTRY_SIZE, va, 1n)
       : null;
-    const tlb = cached(core, L.TLB_BASE + (vpn & (L.TLB_ENTRIES - 1)) * L.TLB_ENTRY_SIZE, va, tag);
+    // The TLB index is salted by the address space, as mmu/tlb.ts entryIn() does (salt = asid * 0x2f1).
+    const salt = slot >= 0 ? Math.imul(slot + 1, 0x2f1) : 0;
+    const tlb = cached(core, L.TLB_BASE + (((vpn ^ salt) >>> 0) & (L.TLB_ENTRIES - 1)) * L.TLB_ENTRY_SIZE, va, tag);
     pages.push({ va, guest: entries, guestMfn: mfn, shadow, tlb });
   }
   return { cr3, guestType, shadowSlot: slot, pages };

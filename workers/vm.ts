@@ -21,6 +21,9 @@ import { vectorName } from './vector-names.ts';
 import { loadKernelImage, buildDomain, MAX_MEMORY_MIB, type KernelImage } from './loader/index.ts';
 import * as L from './layout.gen.ts';
 import { pageTableView, runAudit, dirtyPfns } from './shadow-view.ts';
+import { privilegeView, type PrivilegeView } from './transitions.ts';
+import { nextInstructions, type NextInstructions } from './step-view.ts';
+import { addressSpace, type AddressSpaceView } from './address-space.ts';
 
 export const DEFAULT_MEMORY_MIB = 64;
 export const DEFAULT_SLICE = 200_000;
@@ -128,6 +131,7 @@ export class Vm implements VmApi {
     this.attach(core, config, callbacks);
     if (config.switches) await this.setSwitches(config.switches);
     if (config.auditPageTables) core.exports.setShadowAuditAfterPtOps?.(1);
+    if (config.recordTransitions) core.exports.setTransitionsRecording?.(1);
     return info;
   }
 
@@ -286,6 +290,18 @@ export class Vm implements VmApi {
 
   async pageTables(start: bigint, count: number): Promise<PageTableView> {
     return pageTableView(this.requireCore(), BigInt(start), count);
+  }
+
+  async addressSpace(): Promise<AddressSpaceView> {
+    return addressSpace(this.requireCore());
+  }
+
+  async privilege(count?: number): Promise<PrivilegeView> {
+    return privilegeView(this.requireCore(), count);
+  }
+
+  async nextInstructions(count?: number): Promise<NextInstructions> {
+    return nextInstructions(this.requireCore(), count);
   }
 
   async audit(): Promise<AuditReport> {

@@ -2,16 +2,21 @@
 // for the hypervisor (hypercall, system call, software interrupt, fault, event upcall) or changed
 // between guest user and guest kernel mode without it (IRET in PV32's ring 1), each with its cause,
 // the guest mode before and after, and where the guest was and went on. The page's privilege view
-// reads it (workers/transitions.ts). Always on: a few loads and stores per transition, none per
-// instruction. Invariants: platform.ts brackets each entry with transEnter/transLeave (nesting
+// reads it (workers/transitions.ts). Off by default (setTransitions; the page turns it on): on, it
+// costs a few loads and stores per transition (+3-4 % on a null-hypercall loop), none per instruction. Invariants: platform.ts brackets each entry with transEnter/transLeave (nesting
 // counts, the outermost one is recorded); TRANS_HEAD counts every entry ever written.
 import {
   TRANS_BASE, TRANS_HEAD, TRANS_ENTRIES, TRANS_ENTRY_SIZE, TRANS_COUNT, TRANS_MODE_KERNEL, TRANS_K_HYPERCALL,
-  TRANS_K_FAULT, TRANS_K_EVENT, TRANS_K_DIRECT, TRANS_F_EMULATED, TRANS_F_UPCALL, TRANS_F_STOPPED, TRANS_NO_SUB,
+  TRANS_K_FAULT, TRANS_K_EVENT, TRANS_K_DIRECT, TRANS_F_EMULATED, TRANS_F_UPCALL, TRANS_F_STOPPED, TRANS_F_FAULTED, TRANS_NO_SUB,
   CNT_BASE, CNT_EXCEPTIONS_TOTAL, CNT_EVENTS_DELIVERED, DOM_BASE, DOM_GUEST_TYPE, DOM_VCPU, PV_KERNEL_MODE,
-  GUEST_PV64, GUEST_PV32, CPU_BASE, CPU_CPL, CPU_RIP, CPU_GPR,
+  GUEST_PV64, GUEST_PV32, CPU_BASE, CPU_CPL, CPU_RIP, CPU_GPR, FAULT_NONE,
 } from '../layout';
 import { stopRequested } from '../exit';
+import { faultVector } from '../cpu/fault';
+
+/** Recording on (set between slices only, so an entry and its leave always see the same value). */
+export let transOn: bool = false;
+export function setTransitions(on: bool): void { transOn = on; depth = 0; lastMode = 0xff; }
 
 /** Hypervisor entries in progress (a fault while delivering a fault nests). */
 let depth: u32 = 0;
@@ -27,7 +32,7 @@ let enterEvents: u64 = 0;
 let lastMode: u32 = 0xff;
 
 /** The guest mode byte: CPL in bits 0-1, TRANS_MODE_KERNEL while the guest kernel runs. */
-export function transMode(): u32 {
+@inline export function transMode(): u32 {
   const cpl = load<u32>(CPU_BASE + CPU_CPL) & 3;
   const type = load<u32>(DOM_BASE + DOM_GUEST_TYPE);
   let kernel: bool;
@@ -58,8 +63,8 @@ export function transSubop(nr: u64, a1: u64): u32 {
 }
 
 /** The guest leaves guest context for the hypervisor: remember what it was doing. */
-export function transEnter(kind: u32, a: u32, sub: u32, info: u64): void {
-  if (depth++ != 0) return;
+@inline export function transEnter(kind: u32, a: u32, sub: u32, info: u64): void {
+  if (!transOn || depth++ != 0) return;
   enterKind = kind;
   enterA = a;
   enterSub = sub;
@@ -72,12 +77,13 @@ export function transEnter(kind: u32, a: u32, sub: u32, info: u64): void {
 
 /** The hypervisor returns to the guest: records the entry (an EVENT entry only if an upcall was delivered). */
 export function transLeave(): void {
-  if (depth == 0 || --depth != 0) return;
+  if (!transOn || depth == 0 || --depth != 0) return;
   const upcall = load<u64>(CNT_BASE + CNT_EVENTS_DELIVERED) != enterEvents;
   if (enterKind == TRANS_K_EVENT && !upcall) return;
   let flags: u32 = upcall && enterKind != TRANS_K_EVENT ? TRANS_F_UPCALL : 0;
   if (enterKind == TRANS_K_FAULT && load<u64>(CNT_BASE + CNT_EXCEPTIONS_TOTAL) == enterExceptions) flags |= TRANS_F_EMULATED;
   if (stopRequested) flags |= TRANS_F_STOPPED;
+  if (faultVector != FAULT_NONE) flags |= TRANS_F_FAULTED;
   // A hypercall's result is in RAX (EAX for PV32) unless the call did not return.
   const info = enterKind == TRANS_K_HYPERCALL ? load<u64>(CPU_BASE + CPU_GPR) : enterInfo;
   write(enterKind, enterFrom, flags, enterA, enterSub, enterRip, info);
@@ -89,7 +95,7 @@ export function transLeave(): void {
  * instruction that made it.
  */
 export function transNoteMode(rip: u64): void {
-  if (depth != 0) return;
+  if (!transOn || depth != 0) return;
   const m = transMode();
   if (m == lastMode) return;
   if (lastMode == 0xff) { lastMode = m; return; }

@@ -83,16 +83,17 @@ export function hypercall(): void {
     store<u64>(c, load<u64>(c) + 1);
   }
   traceEvent(TRACE_KIND_HYPERCALL, getRip(), <u32>nr);
-  const prof = profiling();
-  const tag: u32 = nr < <u64>PROF_CALIBRATE ? <u32>nr : 0xffff; // 0xfffe is the calibration pseudo-call
-  if (prof) profRecord(PROF_K_HCALL_ENTER, tag, hypercallSubop(nr, a1));
+  if (profiling()) profRecord(PROF_K_HCALL_ENTER, profTag(nr), hypercallSubop(nr, a1));
   const ret = dispatch(nr, a1, a2, a3, a4, a5);
-  if (prof) profRecord(PROF_K_HCALL_EXIT, tag, <u32>ret);
+  if (profiling()) profRecord(PROF_K_HCALL_EXIT, profTag(nr), <u32>ret);
   if (auditAfterPtOps) audit(); // tests: shadows and TLB checked against the guest tables after every call
   if (ret == HYPERCALL_NO_RETURN) return;
   if (pv64) setReg64(RAX, <u64>ret);
   else setReg64(RAX, <u64>(<u32>ret));
 }
+
+/** The profiler's 16-bit name of hypercall `nr` (0xfffe is its calibration pseudo-call, layout.ts). */
+@inline function profTag(nr: u64): u32 { return nr < <u64>PROF_CALIBRATE ? <u32>nr : 0xffff; }
 
 /** A dispatch result meaning "do not write RAX" (the domain crashed, or the call does not return). */
 export const HYPERCALL_NO_RETURN: i64 = i64.MIN_VALUE;

@@ -84,7 +84,7 @@ function iret32(): i64 {
 }
 
 /** The failsafe callback, recorded by the profiler as a delivery (debug/profile.ts). */
-function enterFailsafe(badSegs: u32): void {
+@inline function enterFailsafe(badSegs: u32): void {
   if (!profiling()) { failsafeCallback(badSegs); return; }
   profRecord(PROF_K_DELIVER_BEGIN, PROF_D_FAILSAFE, badSegs);
   profRecord(PROF_K_DELIVER_END, PROF_D_FAILSAFE, failsafeCallback(badSegs) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);

@@ -118,21 +118,22 @@ function modeName(): string {
   return 'ring ' + getCpl().toString();
 }
 
+// The profiler's records (debug/profile.ts) are written in place, one test of a global each when it
+// is off: splitting these functions for it changed how Binaryen inlined them and cost 1-2 %.
+
 /** A fault is pending after an instruction: emulate it, hand it to the guest, or crash the domain. */
 export function deliverPendingFault(): void {
-  if (!profiling()) { handlePendingFault(); return; }
-  profRecord(PROF_K_DELIVER_BEGIN, PROF_D_FAULT, faultVector);
-  profRecord(PROF_K_DELIVER_END, PROF_D_FAULT, handlePendingFault());
-}
-
-/** deliverPendingFault's work; returns what became of the fault (PROF_OUT_*, for the profiler). */
-function handlePendingFault(): u32 {
   const vec = faultVector;
+  if (profiling()) profRecord(PROF_K_DELIVER_BEGIN, PROF_D_FAULT, vec);
   let err = pendingErrorCode();
   const hasErr = pendingHasErrorCode();
   const cr2 = pendingCr2();
   clearFault();
-  if (emulateFault(vec, err, cr2)) { checkEvents(); return PROF_OUT_EMULATED; }
+  if (emulateFault(vec, err, cr2)) {
+    checkEvents();
+    if (profiling()) profRecord(PROF_K_DELIVER_END, PROF_D_FAULT, PROF_OUT_EMULATED);
+    return;
+  }
   countException(vec);
   if (vec == VEC_PF) {
     // The guest reads CR2 from vcpu_info.arch.cr2; PV64's U bit tells guest user from guest kernel.
@@ -142,7 +143,8 @@ function handlePendingFault(): u32 {
       err = inGuestKernel() ? err & ~PFEC_U : err | PFEC_U;
     } else store<u32>(vi + 8, <u32>cr2);
   }
-  return deliverTrap(vec, hasErr ? <i64>err : NO_ERROR_CODE, getRip(), cr2, KIND_EXCEPTION) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED;
+  const ok = deliverTrap(vec, hasErr ? <i64>err : NO_ERROR_CODE, getRip(), cr2, KIND_EXCEPTION);
+  if (profiling()) profRecord(PROF_K_DELIVER_END, PROF_D_FAULT, ok ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
 }
 
 export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
@@ -153,26 +155,22 @@ export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
     checkEvents();
     return;
   }
-  if (!profiling()) { softwareTrap(vector, nextRip, kind); return; }
-  profRecord(PROF_K_DELIVER_BEGIN, PROF_D_SOFTINT, kind == SOFTINT_INTN ? vector : kind == SOFTINT_INT3 ? VEC_BP : kind == SOFTINT_INTO ? VEC_OF : VEC_DB);
-  profRecord(PROF_K_DELIVER_END, PROF_D_SOFTINT, softwareTrap(vector, nextRip, kind) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
-}
-
-/** A software interrupt that is not a hypercall; false if it was not delivered (crash, or #GP raised). */
-function softwareTrap(vector: u32, nextRip: u64, kind: u32): bool {
   // INT3, INTO and INT1 go through DPL-3 gates of Xen's IDT straight to the guest's handlers.
-  if (kind == SOFTINT_INT3) { countException(VEC_BP); return deliverTrap(VEC_BP, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); }
-  if (kind == SOFTINT_INTO) { countException(VEC_OF); return deliverTrap(VEC_OF, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); }
-  if (kind == SOFTINT_INT1) { countException(VEC_DB); return deliverTrap(VEC_DB, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION); }
-  // INT n: allowed when the trap-table entry's DPL admits the caller (kernel counts as 1), else #GP.
-  const t = trapEntry(vector);
-  const dpl = load<u8>(t) & TI_FLAG_DPL_MASK;
-  const callerLevel: u32 = inGuestKernel() ? 1 : 3;
-  if (trapAddress(vector) != 0 && dpl >= callerLevel) {
-    return deliverTrap(vector, NO_ERROR_CODE, nextRip, 0, KIND_INT_N);
+  const vec = kind == SOFTINT_INT3 ? VEC_BP : kind == SOFTINT_INTO ? VEC_OF : kind == SOFTINT_INT1 ? VEC_DB : vector;
+  if (profiling()) profRecord(PROF_K_DELIVER_BEGIN, PROF_D_SOFTINT, vec);
+  let ok = false;
+  if (kind != SOFTINT_INTN) {
+    countException(vec);
+    ok = deliverTrap(vec, NO_ERROR_CODE, nextRip, 0, KIND_EXCEPTION);
+  } else {
+    // INT n: allowed when the trap-table entry's DPL admits the caller (kernel counts as 1), else #GP.
+    const t = trapEntry(vector);
+    const dpl = load<u8>(t) & TI_FLAG_DPL_MASK;
+    const callerLevel: u32 = inGuestKernel() ? 1 : 3;
+    if (trapAddress(vector) != 0 && dpl >= callerLevel) ok = deliverTrap(vector, NO_ERROR_CODE, nextRip, 0, KIND_INT_N);
+    else raiseGP((vector << 3) | 2);
   }
-  raiseGP((vector << 3) | 2);
-  return false;
+  if (profiling()) profRecord(PROF_K_DELIVER_END, PROF_D_SOFTINT, ok ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
 }
 
 /** SYSCALL: a hypercall from guest-kernel mode (PV64), else a system call bounced to the guest kernel. */
@@ -186,43 +184,33 @@ export function syscallInstruction(nextRip: u64): void {
     checkEvents();
     return;
   }
-  if (!profiling()) { systemCall(nextRip); return; }
-  profRecord(PROF_K_DELIVER_BEGIN, PROF_D_SYSCALL, 0);
-  profRecord(PROF_K_DELIVER_END, PROF_D_SYSCALL, systemCall(nextRip) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
-}
-
-/** SYSCALL from guest user mode (or PV32): bounce to the syscall callback; false if not delivered there. */
-function systemCall(nextRip: u64): bool {
+  if (profiling()) profRecord(PROF_K_DELIVER_BEGIN, PROF_D_SYSCALL, 0);
   const compat = getMode() != MODE_LONG64;
   const type = compat ? CALLBACKTYPE_syscall32 : CALLBACKTYPE_syscall;
   const ip = pvGet64(compat ? PV_SYSCALL32_IP : PV_SYSCALL_IP);
+  let ok = false;
   if (!isPv64() || ip == 0) {
     // No syscall callback: Xen delivers #UD at the instruction.
     setRip(nextRip - 2);
     countException(VEC_UD);
     deliverTrap(VEC_UD, NO_ERROR_CODE, nextRip - 2, 0, KIND_EXCEPTION, ' (syscall without a registered syscall callback)');
-    return false;
+  } else if (bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(type), true, 'syscall')) {
+    checkEvents();
+    ok = true;
   }
-  if (!bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(type), true, 'syscall')) return false;
-  checkEvents();
-  return true;
+  if (profiling()) profRecord(PROF_K_DELIVER_END, PROF_D_SYSCALL, ok ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
 }
 
 export function sysenterInstruction(nextRip: u64): void {
-  if (!profiling()) { sysenter(nextRip); return; }
-  profRecord(PROF_K_DELIVER_BEGIN, PROF_D_SYSCALL, 1);
-  profRecord(PROF_K_DELIVER_END, PROF_D_SYSCALL, sysenter(nextRip) ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
-}
-
-/** SYSENTER: bounce to the sysenter callback; false if not delivered there. */
-function sysenter(nextRip: u64): bool {
+  if (profiling()) profRecord(PROF_K_DELIVER_BEGIN, PROF_D_SYSCALL, 1);
   const ip = pvGet64(PV_SYSENTER_IP);
+  let ok = false;
   if (!isPv64() || ip == 0) {
     countException(VEC_GP);
     deliverTrap(VEC_GP, 0, getRip(), 0, KIND_EXCEPTION, ' (sysenter without a registered sysenter callback)');
-    return false;
+  } else if (bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(CALLBACKTYPE_sysenter), true, 'sysenter')) {
+    checkEvents();
+    ok = true;
   }
-  if (!bounce(0, ip, NO_ERROR_CODE, nextRip, callbackMasksEvents(CALLBACKTYPE_sysenter), true, 'sysenter')) return false;
-  checkEvents();
-  return true;
+  if (profiling()) profRecord(PROF_K_DELIVER_END, PROF_D_SYSCALL, ok ? PROF_OUT_BOUNCED : PROF_OUT_FAILED);
 }

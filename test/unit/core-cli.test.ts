@@ -19,7 +19,8 @@ describe('xenwasm command line', () => {
   it('documents every run option', () => {
     const r = xenwasm('run', '--help');
     expect(r.status).toBe(0);
-    for (const opt of ['--memory <MiB>', '--cmdline <string>', '--max-instructions <n>', '--stats', '--clock <kind>']) {
+    for (const opt of ['--memory <MiB>', '--cmdline <string>', '--max-instructions <n>', '--stats', '--clock <kind>',
+      '--profile', '--trace <file.json>', '--profile-clock <clock>']) {
       expect(r.stdout).toContain(opt);
     }
   });

@@ -18,25 +18,26 @@ describe('memory map', () => {
     for (const { name, value } of entries) expect((L as Record<string, number>)[name], name).toBe(value);
   });
 
-  it('regions are page-aligned, ordered without overlap, and lie below guest RAM', () => {
-    const regions: [string, number, number][] = [
-      ['CPU', L.CPU_BASE, L.VCPU_STRIDE * L.MAX_VCPUS],
-      ['DOM', L.DOM_BASE, L.DOM_SIZE],
-      ['CNT', L.CNT_BASE, L.CNT_SIZE],
-      ['EXIT', L.EXIT_BASE, L.EXIT_SIZE],
-      ['HVC', L.HVC_BASE, L.HVC_SIZE],
-      ['TRACE', L.TRACE_BASE, L.TRACE_SIZE],
-      ['TLB', L.TLB_BASE, L.TLB_SIZE],
-      ['FRAME_TYPE', L.FRAME_TYPE_BASE, L.FRAME_TYPE_SIZE],
-      ['PROF', L.PROF_BASE, L.PROF_SIZE],
-      ['M2P', L.M2P_BASE, L.M2P_SIZE],
-      ['DCACHE', L.DCACHE_BASE, L.DCACHE_SIZE],
-    ];
+  it('regions (every X_BASE with an X_SIZE, and the vCPU area) are page-aligned, do not overlap, and lie below guest RAM', () => {
+    const values = L as unknown as Record<string, number>;
+    const regions: [string, number, number][] = [['CPU', L.CPU_BASE, L.VCPU_STRIDE * L.MAX_VCPUS]];
+    for (const { name } of entries) {
+      const m = /^(\w+)_BASE$/.exec(name);
+      // Field offsets inside a record (SEG_BASE...) are small; regions start above the static data.
+      if (m && m[1] !== 'CPU' && name !== 'GUEST_RAM_BASE' && values[name] >= L.AS_RESERVED_SIZE) {
+        expect(values[`${m[1]}_SIZE`], `${m[1]}_SIZE for ${name}`).toBeTypeOf('number');
+        regions.push([m[1], values[name], values[`${m[1]}_SIZE`]]);
+      }
+    }
+    expect(regions.length).toBeGreaterThanOrEqual(17);
+    regions.sort((a, b) => a[1] - b[1]);
     let end = L.AS_RESERVED_SIZE;
+    let prev = 'AssemblyScript static data';
     for (const [name, base, size] of regions) {
       expect(base % L.PAGE_SIZE, `${name} alignment`).toBe(0);
-      expect(base, `${name} starts after the previous region`).toBeGreaterThanOrEqual(end);
+      expect(base, `${name} starts after ${prev}`).toBeGreaterThanOrEqual(end);
       end = base + size;
+      prev = name;
     }
     expect(end).toBeLessThanOrEqual(L.GUEST_RAM_BASE);
   });
@@ -56,6 +57,12 @@ describe('memory map', () => {
     expect(L.PROF_CAPACITY - L.PROF_HIGH_WATER).toBeGreaterThanOrEqual(64); // room for one instruction's records
     expect(L.MAX_FRAMES * 8).toBeLessThanOrEqual(L.M2P_SIZE);
     expect(16384 * 32 + L.MAX_FRAMES / 8).toBeLessThanOrEqual(L.DCACHE_SIZE); // decode-cache table + code-frame bitmap
+    expect(L.SHADOW_SLOTS * L.SHADOW_SLOT_BYTES).toBeLessThanOrEqual(L.SHADOW_SIZE);
+    expect(L.SHADOW_SLOTS * L.SHADOW_META_STRIDE).toBeLessThanOrEqual(L.SHADOW_META_SIZE);
+    expect(L.SHADOW_SLOTS).toBeLessThanOrEqual(2047); // the TLB tag has 11 bits for slot + 1
+    expect(L.RMAP_ENTRIES * 16).toBeLessThanOrEqual(L.RMAP_SIZE);
+    expect(L.MAX_FRAMES / 8).toBeLessThanOrEqual(L.DIRTY_SIZE);
+    expect(L.AUDIT_RECORDS + L.AUDIT_MAX * L.AUDIT_RECORD_SIZE).toBeLessThanOrEqual(L.AUDIT_SIZE);
   });
 
   it('the per-vCPU PV fields do not overlap', () => {

@@ -36,12 +36,22 @@ describe('percentiles (nearest rank)', () => {
     expect(new Distribution().stats()).toMatchObject({ p50: 0, p99: 0, min: 0, max: 0, mean: 0, total: 0, histogram: [] });
   });
 
-  it('counts negative and non-finite values as 0', () => {
-    const d = of([-5, Number.NaN, Infinity, 7]);
-    expect(d.count).toBe(4);
-    expect(d.min).toBe(0);
-    expect(d.max).toBe(7);
-    expect(d.total).toBe(7);
+  it('keeps negative values in the total (unbiased means) but counts them as 0 everywhere else', () => {
+    const d = of([-5, 7, 10]);
+    expect(d.total).toBe(12);
+    expect(d.mean).toBe(4);
+    expect(d.stats()).toMatchObject({ min: 0, max: 10, p50: 7 });
+    expect(d.stats().histogram[0]).toEqual({ lo: 0, hi: 1, count: 1 });
+  });
+
+  it('never reports a negative total or mean', () => {
+    expect(of([-5, 2]).stats()).toMatchObject({ total: 0, mean: 0, min: 0, max: 2 });
+  });
+
+  it('counts non-finite values as 0', () => {
+    const d = of([Number.NaN, Infinity, 7]);
+    expect(d.count).toBe(3);
+    expect(d.stats()).toMatchObject({ total: 7, min: 0, max: 7 });
   });
 
   it('keeps count, total, mean, min and max exact', () => {

@@ -6,9 +6,10 @@ import type { Decoder, Row } from './decoder.ts';
 import { CONDITIONS } from './one-byte.ts';
 
 type Column = string | undefined;
+type Pick = (d: Decoder) => string | undefined;
 
 /** A row by mandatory prefix: the prefix that selects it is consumed (not printed as a word). */
-function sse(none: Column, p66?: Column, pf3?: Column, pf2?: Column): Row {
+function sse(none: Column, p66?: Column, pf3?: Column, pf2?: Column): Pick {
   return (d: Decoder) => {
     const which = d.mandatoryPrefix();
     const row = { '': none, '66': p66, f3: pf3, f2: pf2 }[which];
@@ -26,10 +27,10 @@ function sse(none: Column, p66?: Column, pf3?: Column, pf2?: Column): Row {
 }
 
 /** An MMX instruction (Pq,Qq) that SSE2 widened to XMM with the 66 prefix (Vx,Wx). */
-const mmx = (op: string, tail = ''): Row => sse(`${op} Pq,Qq${tail}`, `${op} Vx,Wx${tail}`);
+const mmx = (op: string, tail = ''): Pick => sse(`${op} Pq,Qq${tail}`, `${op} Vx,Wx${tail}`);
 
 /** A packed/scalar single/double arithmetic row: ps, pd, ss, sd. */
-const arith = (op: string): Row => sse(`${op}ps Vx,Wx`, `${op}pd Vx,Wx`, `${op}ss Vx,Wd`, `${op}sd Vx,Wq`);
+const arith = (op: string): Pick => sse(`${op}ps Vx,Wx`, `${op}pd Vx,Wx`, `${op}ss Vx,Wd`, `${op}sd Vx,Wq`);
 
 const group = (rows: (string | undefined)[]): Row => (d: Decoder) => rows[d.regField()];
 
@@ -146,7 +147,7 @@ Object.assign(TWO_BYTE, {
       if (d.regField() === 6 && d.mandatoryPrefix() !== '') {
         const which = d.mandatoryPrefix();
         d.useMandatory(which);
-        return { '66': 'tpause Rd', f3: 'umonitor Rv', f2: 'umwait Rd' }[which];
+        return ({ '66': 'tpause Rd', f3: 'umonitor Rv', f2: 'umwait Rd' } as Record<string, string>)[which];
       }
       return [undefined, undefined, undefined, undefined, undefined, 'lfence', 'mfence', 'sfence'][d.regField()];
     }

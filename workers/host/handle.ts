@@ -32,7 +32,8 @@ export interface WorkerControl {
 
 const METHODS = ['create', 'start', 'pause', 'resume', 'step', 'stats', 'counters', 'registers', 'shutdown', 'sendInput', 'readMachine', 'destroy',
   'startProfiling', 'stopProfiling', 'profile', 'profileTrace',
-  'setSwitches', 'pageTables', 'audit', 'setLogDirty', 'peekAndCleanDirty'] as const satisfies readonly (keyof VmApi)[];
+  'setSwitches', 'pageTables', 'audit', 'setLogDirty', 'peekAndCleanDirty',
+  'addressSpace', 'privilege', 'nextInstructions'] as const satisfies readonly (keyof VmApi)[];
 
 export function makeHandle(remote: Comlink.Remote<VmApi>, control: WorkerControl): VmHandle {
   let death: Error | undefined;

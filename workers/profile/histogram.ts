@@ -3,7 +3,9 @@
 // smallest): exact while at most EXACT_SAMPLES values were added, then read from a log-linear
 // histogram whose buckets are 1 wide below 64 and 1/32 to 1/64 of their value above (the midpoint
 // is reported, so the error is below 1/64 = 1.6 %). The chart buckets are 4 per doubling.
-// Invariants: negative or non-finite values count as 0; min <= every percentile <= max.
+// Invariants: total keeps values as given (a measured interval less the calibrated overhead may be
+// negative; summing them keeps the mean unbiased), while min, max, percentiles and buckets count a
+// negative value as 0; non-finite values count as 0; min <= every percentile <= max.
 import type { CostStats, HistogramBucket } from './types.ts';
 
 /** Values kept exactly; beyond this many the percentiles come from the histogram. */
@@ -60,9 +62,10 @@ export class Distribution {
   private chart = new Float64Array(CHART_BUCKETS + 1);
 
   add(value: number): void {
-    const v = Number.isFinite(value) && value > 0 ? value : 0;
+    const given = Number.isFinite(value) ? value : 0;
+    const v = given > 0 ? given : 0;
     this.count++;
-    this.total += v;
+    this.total += given;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
     if (this.exact.length < EXACT_SAMPLES) {
@@ -74,8 +77,9 @@ export class Distribution {
     this.chart[chartIndex(v, log2v) + 1]++;
   }
 
+  /** The mean of the values as given, never below 0. */
   get mean(): number {
-    return this.count ? this.total / this.count : 0;
+    return this.count && this.total > 0 ? this.total / this.count : 0;
   }
 
   /** The nearest-rank p-th percentile (0 < p <= 100); 0 when empty. */
@@ -111,7 +115,7 @@ export class Distribution {
   stats(): CostStats {
     const empty = this.count === 0;
     return {
-      total: this.total,
+      total: Math.max(0, this.total),
       mean: this.mean,
       min: empty ? 0 : this.min,
       max: empty ? 0 : this.max,

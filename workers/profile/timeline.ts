@@ -1,8 +1,9 @@
 // Turns the core's profiler records (records.ts) into what happened on the vCPU, in order: the
 // hypervisor's intervals (a hypercall from entry to return, a delivery from the event to the guest
 // handler's start), the guest's handling spans (from a handler's first instruction to the iret that
-// returns from it, or to the return to guest user mode), instants (faults, upcalls, timers, pending
-// events, page-table writes) and the vCPU's state (user, kernel, hypervisor, blocked, host).
+// returns from it, or to the return to guest user mode; the host's turns between slices are left
+// out of its time), instants (faults, upcalls, timers, pending events, page-table writes) and the
+// vCPU's state (user, kernel, hypervisor, blocked, host).
 // It feeds two optional consumers: the cost accounting (accounting.ts) and a trace writer
 // (trace-json.ts). Invariants: slices come out properly nested per track and in time order (a
 // guest span opens or closes only while no hypervisor interval is open), and times never go back.
@@ -50,6 +51,8 @@ interface Span {
   t0: number;
   insn0: number;
   seq0: number;
+  /** Timeline.outside when it opened: the host's turns between slices are not the guest's time. */
+  outside0: number;
 }
 
 const INSTANT_KINDS = new Set([L.PROF_K_PT_UPDATE, L.PROF_K_TIMER, L.PROF_K_EVENT_PENDING]);
@@ -64,6 +67,9 @@ export class Timeline {
   private sliceInsn0 = 0;
   private blockedInSlice = false;
   private lastExit = -1;
+  /** Time spent outside the core's slices so far, and when the last slice ended. */
+  private outside = 0;
+  private sliceEndT = NaN;
   private mode = 1;
   private hv: Open[] = [];
   private spans: Span[] = [];
@@ -77,7 +83,7 @@ export class Timeline {
   private readonly labels = new Map<number, string>();
 
   /**
-   * `overheadNs`: what the profiler adds to one measured interval (the calibration's median);
+   * `overheadNs`: what the profiler adds to one measured interval (the calibration's mean);
    * an interval with k records inside loses (k + 1) times it.
    */
   constructor(
@@ -122,6 +128,7 @@ export class Timeline {
     if (!INSTANT_KINDS.has(r.kind) && r.kind !== L.PROF_K_SLICE_END) this.blockedInSlice = false;
     switch (r.kind) {
       case L.PROF_K_SLICE_BEGIN:
+        if (!this.inSlice && !Number.isNaN(this.sliceEndT)) this.outside += t - this.sliceEndT;
         this.inSlice = true;
         this.sliceT0 = t;
         this.sliceInsn0 = this.insn;
@@ -131,6 +138,7 @@ export class Timeline {
       case L.PROF_K_SLICE_END:
         if (this.inSlice) this.costs?.slice(t - this.sliceT0, this.insn - this.sliceInsn0);
         this.inSlice = false;
+        this.sliceEndT = t;
         this.lastExit = r.a;
         // A vCPU still blocked (or blocked again) waits outside the core.
         this.blockedInSlice = false;
@@ -221,9 +229,12 @@ export class Timeline {
     return this.hv.pop();
   }
 
-  /** An interval's time less the profiler's own: one clock read per record it spans. */
+  /**
+   * An interval's time less the profiler's own: one clock read per record it spans. It may come out
+   * below 0 (a coarse clock, jitter): the accounting keeps the sign for totals and means.
+   */
   private cost(raw: number, seq0: number): number {
-    return Math.max(0, raw - this.overheadNs * (this.seq - seq0));
+    return raw - this.overheadNs * (this.seq - seq0);
   }
 
   /** The guest runs again: returns from handlers, then the handlers just delivered start. */
@@ -235,7 +246,7 @@ export class Timeline {
     }
     if (this.pendingOpens.length === 0) return;
     for (const name of this.pendingOpens) {
-      this.spans.push({ name, t0: t, insn0: this.insn, seq0: this.seq });
+      this.spans.push({ name, t0: t, insn0: this.insn, seq0: this.seq, outside0: this.outside });
       this.trace?.begin('vcpu', t, name, 'handler');
     }
     this.pendingOpens.length = 0;
@@ -244,7 +255,7 @@ export class Timeline {
   private closeSpan(t: number, complete: boolean): void {
     const s = this.spans.pop()!;
     this.trace?.end('vcpu', t, complete ? undefined : { unfinished: true });
-    if (complete) this.costs?.handler(s.name, this.cost(t - s.t0, s.seq0), this.insn - s.insn0);
+    if (complete) this.costs?.handler(s.name, this.cost(t - s.t0 - (this.outside - s.outside0), s.seq0), this.insn - s.insn0);
   }
 
   private currentState(): VcpuState {

@@ -21,7 +21,11 @@ export interface ProfileOptions {
   traceRecords?: number;
 }
 
-/** Count, sum and distribution of one cost (ns of the recording's clock, or guest instructions). */
+/**
+ * Count, sum and distribution of one cost (ns of the recording's clock, or guest instructions).
+ * total and mean keep intervals that came out below 0 after the overhead was subtracted (so they
+ * stay unbiased); min, max, percentiles and the histogram count those as 0.
+ */
 export interface CostStats {
   total: number;
   mean: number;
@@ -75,7 +79,7 @@ export interface ProfileSnapshot {
   clockInfo: {
     /** The smallest step the clock was seen to take, ns. */
     resolutionNs: number;
-    /** What an empty interval measures (median of the calibration), ns: subtracted per interval. */
+    /** What an empty interval measures (mean of the calibration), ns: subtracted per interval. */
     overheadNs: number;
     /** Spread of that calibration (90th minus 10th percentile), ns: the error of one interval. */
     jitterNs: number;
