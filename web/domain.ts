@@ -7,7 +7,8 @@ import type { DomainConfig, DomainExit, DomainInfo, DomainStats, ShutdownControl
 import { spawnVm, type VmHandle } from '../workers/host/browser.ts';
 import type { VmApi } from '../workers/api.ts';
 
-export type InspectApi = Pick<VmApi, 'pageTables' | 'addressSpace' | 'privilege' | 'nextInstructions' | 'registers' | 'step'>;
+export type InspectApi = Pick<VmApi, 'pageTables' | 'addressSpace' | 'privilege' | 'nextInstructions' | 'registers' | 'step'
+  | 'startProfiling' | 'stopProfiling' | 'profile' | 'profileTrace'>;
 
 export interface DomainEvents {
   onConsole(bytes: Uint8Array): void;
@@ -84,6 +85,10 @@ export class Domain {
       nextInstructions: (count) => vm.nextInstructions(count),
       registers: () => vm.registers(),
       step: (n) => vm.step(n),
+      startProfiling: (options) => vm.startProfiling(options),
+      stopProfiling: () => vm.stopProfiling(),
+      profile: () => vm.profile(),
+      profileTrace: () => vm.profileTrace(),
     };
   }
 

@@ -1,6 +1,6 @@
-// The educator views of one domain, under its console: the page-table view, the privilege view and
-// step mode (web/page-table-panel.ts, privilege-panel.ts, step-panel.ts) in one collapsible pane with
-// tabs. Live while the guest runs (the shown view refreshes a few times a second; every read is an
+// The educator views of one domain, under its console: the page-table view, the privilege view, step
+// mode and the profiler (web/page-table-panel.ts, privilege-panel.ts, step-panel.ts, profiler-panel.ts)
+// in one collapsible pane with tabs. Live while the guest runs (the shown view refreshes a few times a second; every read is an
 // asynchronous worker call and at most one per view is in flight, so the page never waits on the
 // emulator), exact when it is paused (refreshed once on pause and after each step).
 import './inspect.css';
@@ -9,8 +9,9 @@ import type { InspectApi } from './domain.ts';
 import { PageTablePanel, type PageTableSnapshot } from './page-table-panel.ts';
 import { PrivilegePanel, type PrivilegeSnapshot } from './privilege-panel.ts';
 import { StepPanel, type StepSnapshot } from './step-panel.ts';
+import { ProfilerPanel, type ProfilerPanelSnapshot } from './profiler-panel.ts';
 
-export type InspectTab = 'page-tables' | 'privilege' | 'step';
+export type InspectTab = 'page-tables' | 'privilege' | 'step' | 'profiler';
 
 /** What tests read (DomainHook.inspect). */
 export interface InspectHook {
@@ -19,6 +20,7 @@ export interface InspectHook {
   pageTable?: PageTableSnapshot;
   privilege?: PrivilegeSnapshot;
   step?: StepSnapshot;
+  profiler?: ProfilerPanelSnapshot;
   /** The same worker call the page-table view makes, for comparing what it shows (tests, devtools). */
   readPageTables(start: string, count: number): Promise<PageTableView>;
 }
@@ -33,6 +35,7 @@ export class Inspector {
   private readonly pageTables: PageTablePanel;
   private readonly privilege: PrivilegePanel;
   private readonly stepper: StepPanel;
+  private readonly profiler: ProfilerPanel;
   private tab: InspectTab = 'page-tables';
 
   constructor(root: HTMLElement, private readonly events: { stepped(): void }) {
@@ -55,6 +58,7 @@ export class Inspector {
       },
       changed,
     });
+    this.profiler = new ProfilerPanel($('inspect-profiler'), { source: () => this.api, changed });
     const inspector = this;
     this.hook = {
       get open() {
@@ -82,6 +86,7 @@ export class Inspector {
     this.privilege.clear();
     this.stepper.clear();
     this.stepper.setPaused(false);
+    this.profiler.clear();
     this.syncHook();
   }
 
@@ -92,6 +97,7 @@ export class Inspector {
     const wasPaused = this.paused;
     this.paused = paused;
     if ((paused && !wasPaused) || state === 'shutdown' || state === 'crashed') void this.refresh(true);
+    if (state === 'shutdown' || state === 'crashed') this.profiler.domainEnded();
   }
 
   /** Called a few times a second while the domain runs: refreshes the view shown, if any. */
@@ -113,6 +119,7 @@ export class Inspector {
     if (all || this.tab === 'page-tables') jobs.push(this.pageTables.refresh());
     if (all || this.tab === 'privilege') jobs.push(this.privilege.refresh());
     if (all || this.tab === 'step') jobs.push(this.stepper.refresh());
+    if (this.tab === 'profiler') jobs.push(this.profiler.refresh());
     await Promise.all(jobs);
   }
 
@@ -126,6 +133,7 @@ export class Inspector {
     this.hook.pageTable = this.pageTables.snapshot;
     this.hook.privilege = this.privilege.snapshot;
     this.hook.step = this.stepper.snapshot;
+    this.hook.profiler = this.profiler.snapshot;
   }
 
   private select(tab: InspectTab) {

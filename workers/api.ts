@@ -88,7 +88,29 @@ export interface Registers {
   guestType: string;
 }
 
-export interface DomainStats {
+/** The emulated MMU's counters (docs/shadow-page-tables.md): TLB, shadow page tables, writable page
+ *  tables, audits. Part of DomainStats, and what the counter mirror reads (counter-mirror.ts). */
+export interface MmuCounters {
+  tlb_hits: number;
+  tlb_flushes: number;
+  /** TLB misses served by the current address space's shadow / not served (a page walk followed). */
+  shadow_hits: number;
+  shadow_misses: number;
+  /** Shadow entries written by page walks, and dropped because a guest entry they came from changed. */
+  shadow_fills: number;
+  shadow_invalidations: number;
+  /** CR3 loads that found their address space's shadow / had to start (or recycle) one. */
+  shadow_switches: number;
+  shadow_new: number;
+  /** Every shadow dropped at once (a switch toggled, the reverse map full, CR0/CR4/EFER changes). */
+  shadow_resets: number;
+  /** Guest stores to read-only page tables that Xen emulated (writable page tables). */
+  ptwr_emulations: number;
+  audits: number;
+  audit_errors: number;
+}
+
+export interface DomainStats extends MmuCounters {
   state: DomainState;
   instructions: number;
   /** Wall-clock milliseconds spent running guest code. */
@@ -107,28 +129,11 @@ export interface DomainStats {
   /** Exceptions per vector name ("#PF", "#GP", ...), only those seen. */
   exceptions: Record<string, number>;
   events_delivered: number;
-  tlb_hits: number;
   tlb_misses: number;
   page_walks: number;
   pt_updates: number;
-  /** Guest stores to read-only page tables that Xen emulated (writable page tables). */
-  ptwr_emulations: number;
-  tlb_flushes: number;
-  /** TLB misses served by the current address space's shadow / not served (a page walk followed). */
-  shadow_hits: number;
-  shadow_misses: number;
-  /** Shadow entries written by page walks, and dropped because a guest entry they came from changed. */
-  shadow_fills: number;
-  shadow_invalidations: number;
-  /** CR3 loads that found their address space's shadow / had to start (or recycle) one. */
-  shadow_switches: number;
-  shadow_new: number;
-  /** Every shadow dropped at once (a switch toggled, the reverse map full, CR0/CR4/EFER changes). */
-  shadow_resets: number;
   /** Clean pages marked dirty by their first write while log-dirty mode was on (cumulative: never reset). */
   logdirty_marks: number;
-  audits: number;
-  audit_errors: number;
   slices: number;
   /**
    * The guest's side of xenstore control/ (what `xl shutdown` / `xl reboot` rely on): whether it

@@ -4,6 +4,7 @@
 // it likes and never waits on the worker. Only where memory can be shared (a cross-origin isolated
 // page, Node). Invariant: writers bump MIRROR_SEQ to odd before and to even after a copy (a sequence
 // lock); a reader that sees it odd or changed retries a few times, else keeps its previous sample.
+import type { MmuCounters } from './api.ts';
 import * as L from './layout.gen.ts';
 
 /** Int32 index of the sequence word, right after the copied counter region. */
@@ -63,22 +64,6 @@ export interface CounterSample {
   /** Exceptions per vector (32 entries). */
   exceptions_by_vector: number[];
   wall_ms: number;
-}
-
-/** The MMU's counters, named as in DomainStats. */
-export interface MmuCounters {
-  tlb_hits: number;
-  tlb_flushes: number;
-  shadow_hits: number;
-  shadow_misses: number;
-  shadow_fills: number;
-  shadow_invalidations: number;
-  shadow_switches: number;
-  shadow_new: number;
-  shadow_resets: number;
-  ptwr_emulations: number;
-  audits: number;
-  audit_errors: number;
 }
 
 /** The reader's side (the page): a consistent copy of the counters, or undefined if the worker kept

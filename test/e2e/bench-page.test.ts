@@ -3,12 +3,11 @@
 // the same table: a figure for every xenwasm row, and the peers that need the host listed with that
 // reason. Tiny runs (URL parameters bench-runs=1, bench-seconds=0.02) keep it short; nothing may
 // log an error.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { buildAndPreview, findChromium, launchChromium, type Browser, type Served } from './harness.ts';
+import { findChromium } from './harness.ts';
+import { usePage } from './page-hook.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUN_TIMEOUT_MS = 120_000;
 
 interface BenchHook {
@@ -21,21 +20,10 @@ interface BenchHook {
 const chrome = findChromium();
 
 describe.runIf(chrome !== undefined)('the Benchmarks panel in Chromium', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
-  let served: Served | undefined;
-  let browser: Browser | undefined;
   let page: Page;
-
-  beforeAll(async () => {
-    served = await buildAndPreview(ROOT);
-    browser = await launchChromium(chrome!);
-    page = browser.page;
-    await page.goto(`${served.url}?bench-runs=1&bench-seconds=0.02`);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-  });
+  const session = usePage(chrome!, (p) => {
+    page = p;
+  }, { query: '?bench-runs=1&bench-seconds=0.02', waitForDomains: false });
 
   const hook = () => page.evaluate(() => (window as unknown as { __xenwasmBench: BenchHook }).__xenwasmBench);
 
@@ -54,7 +42,7 @@ describe.runIf(chrome !== undefined)('the Benchmarks panel in Chromium', { timeo
       await page.waitForTimeout(250);
       h = await hook();
     }
-    expect(h.error ?? '', `problems: ${browser!.problems.join('; ')}`).toBe('');
+    expect(h.error ?? '', `problems: ${session.problems.join('; ')}`).toBe('');
     expect(h.state).toBe('done');
     const xen = h.session!.measurements.filter((m) => m.target.startsWith('xenwasm-'));
     expect(xen).toHaveLength(10);
@@ -76,6 +64,6 @@ describe.runIf(chrome !== undefined)('the Benchmarks panel in Chromium', { timeo
   });
 
   it('logged no errors', () => {
-    expect(browser!.problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });

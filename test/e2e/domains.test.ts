@@ -2,28 +2,21 @@
 // terminal, counters and controls; two guests run at the same time, each printing only to its own
 // terminal; pausing one leaves the other running; the Tiles layout shows them side by side (a
 // screenshot for the README); closing a domain's tab destroys it and ends its worker.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { findChromium } from './harness.ts';
-import { domainHook, openPage, pageHook, role, screenshot, waitForDomain, type DomainHook, type OpenPage } from './page-hook.ts';
+import { domainHook, pageHook, role, screenshot, usePage, type DomainHook } from './page-hook.ts';
 
 const chrome = findChromium();
 
 describe.runIf(chrome !== undefined)('several domains at once in Chromium', { timeout: 120_000 }, () => {
-  let open: OpenPage | undefined;
   let page: Page;
-
-  beforeAll(async () => {
-    open = await openPage(chrome!);
-    page = open.page;
-  }, 180_000);
-
-  afterAll(async () => {
-    await open?.close();
+  const session = usePage(chrome!, (p) => {
+    page = p;
   });
 
   const wait = (id: number, what: string, ok: (h: DomainHook) => boolean, timeoutMs = 60_000) =>
-    waitForDomain(page, id, what, ok, { timeoutMs, problems: open!.browser.problems });
+    session.wait(id, what, ok, { timeoutMs });
 
   /** Boots a long integer workload in domain `id`: pick it, then a longer command line and Enter. */
   async function runWorkload(id: number, guest: string, iters: number) {
@@ -112,6 +105,6 @@ describe.runIf(chrome !== undefined)('several domains at once in Chromium', { ti
   });
 
   it('logs no page error, console error or failed request', () => {
-    expect(open!.browser.problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });

@@ -5,10 +5,10 @@
 // change the disassembly and the highlighted registers; the privilege view shows the ring, the guest
 // mode and transitions with their cause. While the guest runs at full speed the live views refresh
 // and the main thread stays responsive. Leaves screenshots (the README shows the page-table one).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { findChromium } from './harness.ts';
-import { domainHook, openPage, role, screenshot, waitForDomain, type DomainHook, type OpenPage } from './page-hook.ts';
+import { domainHook, role, screenshot, usePage, type DomainHook } from './page-hook.ts';
 
 const chrome = findChromium();
 const GUEST = 'hcall-bench-pv64';
@@ -24,21 +24,14 @@ interface Inspect {
 type Hook = DomainHook & { inspect: Inspect };
 
 describe.runIf(chrome !== undefined)('the educator views in Chromium', { timeout: 120_000 }, () => {
-  let open: OpenPage | undefined;
   let page: Page;
-
-  beforeAll(async () => {
-    open = await openPage(chrome!);
-    page = open.page;
-  }, 180_000);
-
-  afterAll(async () => {
-    await open?.close();
+  const session = usePage(chrome!, (p) => {
+    page = p;
   });
 
   const hook = async () => (await domainHook(page, 1)) as Hook;
   const wait = (what: string, ok: (h: Hook) => boolean, timeoutMs = 60_000) =>
-    waitForDomain(page, 1, what, (h) => ok(h as Hook), { timeoutMs, problems: open!.browser.problems }) as Promise<Hook>;
+    session.wait(1, what, (h) => ok(h as Hook), { timeoutMs }) as Promise<Hook>;
   const tab = (name: string) => page.locator(`#domain-1 [data-inspect-tab="${name}"]`);
   /** Scrolls the page so the educator views start at the top of the window (for the screenshots). */
   const showInspect = () => page.locator('#domain-1 [data-role="inspect"]').evaluate((e) => e.scrollIntoView({ block: 'start' }));
@@ -199,6 +192,6 @@ describe.runIf(chrome !== undefined)('the educator views in Chromium', { timeout
     expect(live.inspect.pageTable!.disagreements).toBe(0);
     expect(lagMs).toBeLessThan(100);
     console.log(`educator e2e: page-table view of 64 pages read in ${live.inspect.pageTable!.refreshMs.toFixed(1)} ms while running; longest main-thread stall ${lagMs.toFixed(1)} ms`);
-    expect(open!.browser.problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });

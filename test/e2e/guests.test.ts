@@ -5,12 +5,12 @@
 // boots to its busybox shell when the server has it cached (scripts/debian-guest.ts), answers a
 // command typed into the terminal and powers off from the Shut down button (about a minute); without
 // the cache, or with XENWASM_E2E_LINUX=0, that test is skipped with the reason.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { guestKernelFiles } from '../../vite.config.ts';
 import { LINUX_ID, listGuests } from '../../web/guests.ts';
 import { findChromium } from './harness.ts';
-import { domainHook, openPage, pageHook, role, screenshot, waitForDomain, type DomainHook, type OpenPage } from './page-hook.ts';
+import { domainHook, pageHook, role, screenshot, usePage, waitForDomain, type DomainHook } from './page-hook.ts';
 
 const chrome = findChromium();
 const TABLE = listGuests(guestKernelFiles());
@@ -18,21 +18,14 @@ const BOOTABLE = TABLE.filter((g) => g.expect && g.id !== LINUX_ID);
 const LINUX_BOOT_MS = 300_000;
 
 describe.runIf(chrome !== undefined)('every guest in the picker, in Chromium', { timeout: 90_000 }, () => {
-  let open: OpenPage | undefined;
   let page: Page;
-
-  beforeAll(async () => {
-    open = await openPage(chrome!);
-    page = open.page;
+  const session = usePage(chrome!, async (p) => {
+    page = p;
     await waitForDomain(page, 1, 'the default guest', (h) => h.state !== 'booting' && h.state !== 'idle');
-  }, 180_000);
-
-  afterAll(async () => {
-    await open?.close();
   });
 
   const wait = (what: string, ok: (h: DomainHook) => boolean, timeoutMs = 60_000) =>
-    waitForDomain(page, 1, what, ok, { timeoutMs, problems: open!.browser.problems });
+    session.wait(1, what, ok, { timeoutMs });
 
   /** Picks `id` in domain 1 and waits until the new domain printed `line`. */
   async function bootAndExpect(id: string, line: string, timeoutMs = 60_000): Promise<DomainHook> {
@@ -89,6 +82,6 @@ describe.runIf(chrome !== undefined)('every guest in the picker, in Chromium', {
   });
 
   it('logs no page error, console error or failed request', () => {
-    expect(open!.browser.problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });

@@ -3,11 +3,11 @@
 // chosen with the Kernel… / Ramdisk… file inputs boots in that domain with the command line field;
 // a kernel dropped with a ramdisk gets it; a file the loader refuses gives one line in the page with
 // the loader's reason, and whatever ran before keeps running.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { findChromium } from './harness.ts';
-import { domainHook, openPage, role, ROOT, waitForDomain, type DomainHook, type OpenPage } from './page-hook.ts';
+import { domainHook, role, ROOT, usePage, waitForDomain, type DomainHook } from './page-hook.ts';
 
 const chrome = findChromium();
 const IMAGES = `${ROOT}/guests/images`;
@@ -21,21 +21,14 @@ interface FileSpec {
 const file = (name: string, bytes: Uint8Array): FileSpec => ({ name, bytes: [...bytes] });
 
 describe.runIf(chrome !== undefined)('booting your own kernel in Chromium', { timeout: 90_000 }, () => {
-  let open: OpenPage | undefined;
   let page: Page;
-
-  beforeAll(async () => {
-    open = await openPage(chrome!);
-    page = open.page;
+  const session = usePage(chrome!, async (p) => {
+    page = p;
     await waitForDomain(page, 1, 'the default guest', (h) => h.state === 'shutdown');
-  }, 180_000);
-
-  afterAll(async () => {
-    await open?.close();
   });
 
   const wait = (what: string, ok: (h: DomainHook) => boolean, timeoutMs = 60_000) =>
-    waitForDomain(page, 1, what, ok, { timeoutMs, problems: open!.browser.problems, allowDead: true });
+    session.wait(1, what, ok, { timeoutMs, allowDead: true });
 
   /** Drags `files` over `selector` and drops them there, as a drag from the desktop does. */
   async function drop(selector: string, files: FileSpec[], { release = true } = {}) {
@@ -159,6 +152,6 @@ describe.runIf(chrome !== undefined)('booting your own kernel in Chromium', { ti
   });
 
   it('logs no page error, console error or failed request', () => {
-    expect(open!.browser.problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });

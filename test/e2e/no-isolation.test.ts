@@ -1,35 +1,26 @@
 // The page served without cross-origin isolation (every response's COOP/COEP headers stripped on the
 // way to Chromium, as a plain static host would serve it): it says so in a notice, and the domains
 // still run, with their counters and charts fed by stats() messages instead of shared memory.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { buildAndPreview, findChromium, launchChromium, type Browser, type Served } from './harness.ts';
-import { role, ROOT, waitForDomain } from './page-hook.ts';
+import { findChromium } from './harness.ts';
+import { role, usePage, waitForDomain } from './page-hook.ts';
 
 const chrome = findChromium();
 
 describe.runIf(chrome !== undefined)('the page without cross-origin isolation, in Chromium', { timeout: 90_000 }, () => {
-  let served: Served | undefined;
-  let browser: Browser | undefined;
   let page: Page;
-
-  beforeAll(async () => {
-    served = await buildAndPreview(ROOT);
-    browser = await launchChromium(chrome!);
-    page = browser.page;
-    await browser.context.route('**/*', async (route) => {
+  const session = usePage(chrome!, (p) => {
+    page = p;
+  }, {
+    waitForDomains: false,
+    beforeLoad: (browser) => browser.context.route('**/*', async (route) => {
       const response = await route.fetch();
       const headers = { ...response.headers() };
       delete headers['cross-origin-opener-policy'];
       delete headers['cross-origin-embedder-policy'];
       await route.fulfill({ response, headers });
-    });
-    await page.goto(served.url);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
+    }),
   });
 
   it('is not isolated and shows the notice', async () => {
@@ -39,7 +30,7 @@ describe.runIf(chrome !== undefined)('the page without cross-origin isolation, i
   });
 
   it('boots the default guest and reads its counters by messages', async () => {
-    const h = await waitForDomain(page, 1, 'the poweroff with counters', (x) => x.state === 'shutdown' && (x.counters?.hypercalls_total ?? 0) > 0, { problems: browser!.problems });
+    const h = await waitForDomain(page, 1, 'the poweroff with counters', (x) => x.state === 'shutdown' && (x.counters?.hypercalls_total ?? 0) > 0, { problems: session.problems });
     expect(h.console).toContain('xenwasm hello: a Xen PV guest is running');
     expect(h.source).toBe('messages');
     expect(await page.locator('#domain-1 [data-counter="source"]').innerText()).toBe('messages');
@@ -57,6 +48,6 @@ describe.runIf(chrome !== undefined)('the page without cross-origin isolation, i
   });
 
   it('logs no page error, console error or failed request', () => {
-    expect(browser!.problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });

@@ -1,11 +1,12 @@
 // What the end-to-end tests read from the page (window.__xenwasm, web/main.ts and web/domain-view.ts)
-// and the helpers every page test shares: open the production build in Chromium, poll one domain's
-// hook until a condition holds (failing with what the page showed instead), and locate a domain's
-// elements by data-role. Screenshots go to test-results/screenshots/, and also to docs/ when
+// and the helpers every page test shares: open the production build in Chromium (usePage: for the
+// length of a describe()), poll one domain's hook until a condition holds (failing with what the page
+// showed instead), and locate a domain's elements by data-role. Screenshots go to test-results/screenshots/, and also to docs/ when
 // UPDATE_SCREENSHOTS=1 (the README shows docs/screenshot*.png).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { buildAndPreview, launchChromium, type Browser, type Served } from './harness.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,21 +59,75 @@ export interface OpenPage {
   close(): Promise<void>;
 }
 
-/** Builds the page, serves it, opens it in Chromium and waits until the guest list is known. */
-export async function openPage(chrome: string, query = ''): Promise<OpenPage> {
+export interface OpenOptions {
+  /** Appended to the page's URL (e.g. "?bench-runs=1"). */
+  query?: string;
+  /** Runs once Chromium is up, before the page loads (e.g. to route its requests). */
+  beforeLoad?: (browser: Browser) => Promise<unknown>;
+  /** Wait until the page lists its first domain (default true). */
+  waitForDomains?: boolean;
+}
+
+/** Builds the page, serves it, opens it in Chromium and (unless told not to) waits until the page
+ *  lists its first domain. On failure, closes what it opened. */
+export async function openPage(chrome: string, opts: OpenOptions = {}): Promise<OpenPage> {
   const served = await buildAndPreview(ROOT);
-  const browser = await launchChromium(chrome);
-  const page = browser.page;
-  await page.goto(served.url + query);
-  await page.waitForFunction(() => ((window as unknown as { __xenwasm?: PageHook }).__xenwasm?.domains.length ?? 0) > 0);
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium(chrome);
+    const page = browser.page;
+    await opts.beforeLoad?.(browser);
+    await page.goto(served.url + (opts.query ?? ''));
+    if (opts.waitForDomains ?? true) {
+      await page.waitForFunction(() => ((window as unknown as { __xenwasm?: PageHook }).__xenwasm?.domains.length ?? 0) > 0);
+    }
+    const opened = browser;
+    return {
+      served,
+      browser,
+      page,
+      async close() {
+        await opened.close();
+        await served.close();
+      },
+    };
+  } catch (e) {
+    await browser?.close();
+    await served.close();
+    throw e;
+  }
+}
+
+/** A page that usePage opens before a describe()'s tests and closes after them. */
+export interface PageSession {
+  /** Page errors, console errors and failed requests so far (harness.ts). */
+  readonly problems: string[];
+  /** waitForDomain on this page, reporting its problems when it fails. */
+  wait(id: number, what: string, ok: (h: DomainHook) => boolean, opts?: { timeoutMs?: number; allowDead?: boolean }): Promise<DomainHook>;
+}
+
+/**
+ * Registers, in the describe() that calls it, a beforeAll that opens the page (openPage with `opts`)
+ * and hands it to `opened` (which may also wait for the page to settle), and an afterAll that closes it.
+ */
+export function usePage(chrome: string, opened: (page: Page) => void | Promise<void>, opts: OpenOptions = {}): PageSession {
+  let open: OpenPage | undefined;
+  const current = (): OpenPage => {
+    if (!open) throw new Error('the page is not open: usePage opens it in beforeAll');
+    return open;
+  };
+  beforeAll(async () => {
+    open = await openPage(chrome, opts);
+    await opened(open.page);
+  }, 180_000);
+  afterAll(async () => {
+    await open?.close();
+  });
   return {
-    served,
-    browser,
-    page,
-    async close() {
-      await browser.close();
-      await served.close();
+    get problems() {
+      return current().browser.problems;
     },
+    wait: (id, what, ok, o = {}) => waitForDomain(current().page, id, what, ok, { ...o, problems: current().browser.problems }),
   };
 }
 

@@ -5,10 +5,10 @@
 // and power off; the picker and Reset must boot guests again; Shut down and Reboot must reach a guest
 // that watches xenstore control/shutdown, and the page must say so when a guest does not; Destroy
 // ends a domain at once; nothing may log an error. Leaves screenshots (page-hook.ts).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { findChromium } from './harness.ts';
-import { domainHook, num, openPage, pageHook, role, screenshot, waitForDomain, type DomainHook, type OpenPage } from './page-hook.ts';
+import { domainHook, num, pageHook, role, screenshot, usePage, type DomainHook } from './page-hook.ts';
 
 const BANNER = 'xenwasm hello: a Xen PV guest is running';
 const BOOT_TIMEOUT_MS = 60_000;
@@ -24,20 +24,13 @@ it.runIf(!chrome && process.env.CI === 'true')('finds Chromium for the end-to-en
 });
 
 describe.runIf(chrome !== undefined)('the page in Chromium', { timeout: BOOT_TIMEOUT_MS + 30_000 }, () => {
-  let open: OpenPage | undefined;
   let page: Page;
-
-  beforeAll(async () => {
-    open = await openPage(chrome!);
-    page = open.page;
-  }, 180_000);
-
-  afterAll(async () => {
-    await open?.close();
+  const session = usePage(chrome!, (p) => {
+    page = p;
   });
 
   const wait = (what: string, ok: (h: DomainHook) => boolean, timeoutMs = BOOT_TIMEOUT_MS) =>
-    waitForDomain(page, 1, what, ok, { timeoutMs, problems: open!.browser.problems });
+    session.wait(1, what, ok, { timeoutMs });
   const stopped = (h: DomainHook) => h.state !== 'booting' && h.state !== 'running';
 
   it('is served cross-origin isolated, so no fallback notice shows', async () => {
@@ -221,6 +214,6 @@ describe.runIf(chrome !== undefined)('the page in Chromium', { timeout: BOOT_TIM
   });
 
   it('logs no page error, console error or failed request', () => {
-    expect(open!.browser.problems).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 });

@@ -121,6 +121,16 @@ function expectConsistent(run: Run): void {
   for (const [name, n] of Object.entries(counts(run.profile))) expect(slices[name], name).toBe(n);
 }
 
+describe.each(TYPES)('the hypercall bench demo guest (%s)', (type) => {
+  it('profiles exactly the hypercalls the guest counts itself ("hypercalls issued: N")', async () => {
+    const run = await boot(`hcall-bench-${type}.elf`, { cmdline: 'iters=2000' });
+    const issued = Number(/^hypercalls issued: (\d+)/m.exec(run.text)?.[1]);
+    expect(issued).toBeGreaterThan(6000); // null hypercalls, event sends and page-table updates, 2000 each
+    expect(run.profile.hypercalls).toBe(issued);
+    expectConsistent(run);
+  }, 120_000);
+});
+
 describe.each(TYPES)('the hypercall benchmark guest (%s)', (type) => {
   const image = `bench-hypercall-${type}.elf`;
   let zero: Run;
@@ -229,6 +239,9 @@ const GUESTS: [string, Boot][] = [
   ...(['traps', 'user', 'events', 'memory', 'grants', 'xenstore'].map((a) => [`test-${a}`, {}] as [string, Boot])),
   ['test-console', { prompt: 'type a line and press Enter', input: 'hello xenwasm\r' }],
   ['test-shutdown', { prompt: 'waiting for a shutdown request', shutdown: true }],
+  // The demo guests (guests/README.md); the mini shell is driven from the keyboard.
+  ['paging-lab', {}], ['privilege-lab', {}], ['hcall-bench', { cmdline: 'iters=2000' }],
+  ['minishell', { prompt: 'mini$ ', input: 'mem\rhalt\r' }],
 ];
 
 describe.each(GUESTS)('%s with the profiler on', (name, b) => {

@@ -94,6 +94,30 @@ export function movRows(): Form[] {
   ];
 }
 
+/** IMUL with an immediate (69, 6B) and INS/OUTS (6C..6F): shared with forms64.ts. */
+export function imulInsOutsRows(): Form[] {
+  return [
+    F('69 /r', 'imul', 'Gv,Ev,Iz', 'mul', '', 2), F('6b /r', 'imul', 'Gv,Ev,Ib', 'mul', '', 2),
+    F('6c', 'insb', '', '', 'k=priv'), F('6d', 'insd', '', '', 'k=priv'),
+    F('6e', 'outsb', '', '', 'k=priv'), F('6f', 'outsd', '', '', 'k=priv'),
+  ];
+}
+
+/** MOV with moffs (A0..A3), the string instructions and TEST rAX (A4..AF): shared with forms64.ts.
+ *  acc names the accumulator ('eAX', 'rAX'); sfx ends the word-sized string mnemonics ('d' or ''). */
+export function accStringRows(acc: string, sfx: string): Form[] {
+  return [
+    F('a0', 'mov', 'AL,Ob', '', 'k=moffs'), F('a1', 'mov', `${acc},Ov`, '', 'k=moffs'),
+    F('a2', 'mov', 'Ob,AL', '', 'k=moffs'), F('a3', 'mov', `Ov,${acc}`, '', 'k=moffs'),
+    F('a4', 'movsb', 'Yb,Xb', '', 'k=string', 3), F('a5', `movs${sfx}`, 'Yv,Xv', '', 'k=string', 3),
+    F('a6', 'cmpsb', 'Xb,Yb', '', 'k=string', 3), F('a7', `cmps${sfx}`, 'Xv,Yv', '', 'k=string', 3),
+    F('a8', 'test', 'AL,Ib', 'logic'), F('a9', 'test', `${acc},Iz`, 'logic'),
+    F('aa', 'stosb', 'Yb,AL', '', 'k=string', 3), F('ab', `stos${sfx}`, `Yv,${acc}`, '', 'k=string', 3),
+    F('ac', 'lodsb', 'AL,Xb', '', 'k=string', 3), F('ad', `lods${sfx}`, `${acc},Xv`, '', 'k=string', 3),
+    F('ae', 'scasb', 'AL,Yb', '', 'k=string', 3), F('af', `scas${sfx}`, `${acc},Yv`, '', 'k=string', 3),
+  ];
+}
+
 /** IN/OUT with an imm8 port (E4..E7): shared with forms64.ts. */
 export function portImmRows(): Form[] {
   return [
@@ -203,9 +227,7 @@ export const FORMS: Form[] = [
   F('62 /r', 'bound', 'Gv,Ma', '', 'k=bound mem'),
   F('63 /r', 'arpl', 'Ew,Gw', '', 'o16'),
   F('68', 'push', 'Iz', '', 'k=push'), F('6a', 'push', 'Ib', '', 'k=push'),
-  F('69 /r', 'imul', 'Gv,Ev,Iz', 'mul', '', 2), F('6b /r', 'imul', 'Gv,Ev,Ib', 'mul', '', 2),
-  F('6c', 'insb', '', '', 'k=priv'), F('6d', 'insd', '', '', 'k=priv'),
-  F('6e', 'outsb', '', '', 'k=priv'), F('6f', 'outsd', '', '', 'k=priv'),
+  ...imulInsOutsRows(),
 
   ...movRows(), F('8f /0', 'pop', 'Ev', '', 'k=pop'),
   F('90', 'nop'), F('f3 90', 'pause'), F('91+r', 'xchg', 'Zv,eAX', '', '', 2),
@@ -213,14 +235,7 @@ export const FORMS: Form[] = [
   F('9a', 'callf', 'Ap', '', 'k=far'), F('9b', 'fwait'),
   F('9c', 'pushf', '', '', 'k=push'), F('9d', 'popf', '', '', 'k=pop', 2),
   F('9e', 'sahf'), F('9f', 'lahf'),
-  F('a0', 'mov', 'AL,Ob', '', 'k=moffs'), F('a1', 'mov', 'eAX,Ov', '', 'k=moffs'),
-  F('a2', 'mov', 'Ob,AL', '', 'k=moffs'), F('a3', 'mov', 'Ov,eAX', '', 'k=moffs'),
-  F('a4', 'movsb', 'Yb,Xb', '', 'k=string', 3), F('a5', 'movsd', 'Yv,Xv', '', 'k=string', 3),
-  F('a6', 'cmpsb', 'Xb,Yb', '', 'k=string', 3), F('a7', 'cmpsd', 'Xv,Yv', '', 'k=string', 3),
-  F('a8', 'test', 'AL,Ib', 'logic'), F('a9', 'test', 'eAX,Iz', 'logic'),
-  F('aa', 'stosb', 'Yb,AL', '', 'k=string', 3), F('ab', 'stosd', 'Yv,eAX', '', 'k=string', 3),
-  F('ac', 'lodsb', 'AL,Xb', '', 'k=string', 3), F('ad', 'lodsd', 'eAX,Xv', '', 'k=string', 3),
-  F('ae', 'scasb', 'AL,Yb', '', 'k=string', 3), F('af', 'scasd', 'eAX,Yv', '', 'k=string', 3),
+  ...accStringRows('eAX', 'd'),
   F('b0+r', 'mov', 'Zb,Ib', '', '', 2), F('b8+r', 'mov', 'Zv,Iv', '', '', 2),
   F('c2', 'ret', 'Iw', '', 'k=ret'), F('c3', 'ret', '', '', 'k=ret', 2), F('f3 c3', 'rep ret', '', '', 'k=ret'),
   F('c4 /r', 'les', 'Gz,Mp', '', 'k=lseg mem'), F('c5 /r', 'lds', 'Gz,Mp', '', 'k=lseg mem'),

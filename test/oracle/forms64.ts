@@ -8,8 +8,8 @@
 // Invariant: every row is reachable (gen.ts visits each once first); mode 64 only.
 
 import {
-  F, aluRows, bitRows, ccRows, grp3Rows, hintRows, movRows, portDxRows, portImmRows, shiftRows, sysRows, tailRows,
-  uniqueNames, type Form,
+  F, accStringRows, aluRows, bitRows, ccRows, grp3Rows, hintRows, imulInsOutsRows, movRows, portDxRows, portImmRows, shiftRows,
+  sysRows, tailRows, uniqueNames, type Form,
 } from './forms.ts';
 
 /** The opcodes the map marks i64, as rows of kind i64: each must be #UD in 64-bit mode. 62 (BOUND)
@@ -34,23 +34,14 @@ export const FORMS64: Form[] = uniqueNames([
   F('50+r', 'push', 'Zv', '', 'k=push d64', 2), F('58+r', 'pop', 'Zv', '', 'k=pop d64', 2),
   F('63 /r', 'movsxd', 'Gv,Ed', '', '', 3),
   F('68', 'push', 'Iz', '', 'k=push d64'), F('6a', 'push', 'Ib', '', 'k=push d64'),
-  F('69 /r', 'imul', 'Gv,Ev,Iz', 'mul', '', 2), F('6b /r', 'imul', 'Gv,Ev,Ib', 'mul', '', 2),
-  F('6c', 'insb', '', '', 'k=priv'), F('6d', 'insd', '', '', 'k=priv'),
-  F('6e', 'outsb', '', '', 'k=priv'), F('6f', 'outsd', '', '', 'k=priv'),
+  ...imulInsOutsRows(),
 
   ...movRows(), F('8f /0', 'pop', 'Ev', '', 'k=pop d64'),
   F('90', 'nop'), F('f3 90', 'pause'), F('90+r', 'xchg', 'Zv,rAX', '', 'k=xchg', 2),
   F('98', 'cbw/cwde/cdqe', '', '', '', 2), F('99', 'cwd/cdq/cqo', '', '', '', 2),
   F('9b', 'fwait'), F('9c', 'pushf', '', '', 'k=push d64'), F('9d', 'popf', '', '', 'k=pop d64', 2),
   F('9e', 'sahf'), F('9f', 'lahf'),
-  F('a0', 'mov', 'AL,Ob', '', 'k=moffs'), F('a1', 'mov', 'rAX,Ov', '', 'k=moffs'),
-  F('a2', 'mov', 'Ob,AL', '', 'k=moffs'), F('a3', 'mov', 'Ov,rAX', '', 'k=moffs'),
-  F('a4', 'movsb', 'Yb,Xb', '', 'k=string', 3), F('a5', 'movs', 'Yv,Xv', '', 'k=string', 3),
-  F('a6', 'cmpsb', 'Xb,Yb', '', 'k=string', 3), F('a7', 'cmps', 'Xv,Yv', '', 'k=string', 3),
-  F('a8', 'test', 'AL,Ib', 'logic'), F('a9', 'test', 'rAX,Iz', 'logic'),
-  F('aa', 'stosb', 'Yb,AL', '', 'k=string', 3), F('ab', 'stos', 'Yv,rAX', '', 'k=string', 3),
-  F('ac', 'lodsb', 'AL,Xb', '', 'k=string', 3), F('ad', 'lods', 'rAX,Xv', '', 'k=string', 3),
-  F('ae', 'scasb', 'AL,Yb', '', 'k=string', 3), F('af', 'scas', 'rAX,Yv', '', 'k=string', 3),
+  ...accStringRows('rAX', ''),
   F('b0+r', 'mov', 'Zb,Ib', '', '', 2), F('b8+r', 'mov', 'Zv,Iv', '', '', 3),
   F('c2', 'ret', 'Iw', '', 'k=ret f64'), F('c3', 'ret', '', '', 'k=ret f64', 2), F('f3 c3', 'rep ret', '', '', 'k=ret f64'),
   F('c6 /0', 'mov', 'Eb,Ib', '', '', 2), F('c7 /0', 'mov', 'Ev,Iz', '', '', 2),

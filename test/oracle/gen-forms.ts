@@ -33,15 +33,11 @@ const FILLER = [0x40, 0x41, 0x42, 0x43, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b
 export const SELECTORS: readonly (readonly [number, number])[] = [[10, 0x2b], [3, 0x23], [4, 0x07], [4, 0x00], [2, 0x28],
   [2, 0x2a], [2, 0x04], [2, 0x10], [2, 0x18], [2, 0x0f], [2, 0x1234], [1, 0xfffc]];
 
-export interface FormContext {
+/** What a form's shape function reads and fills in, in either mode (gen-int64.ts's context extends it). */
+export interface ShapeParts {
   rng: Rng;
-  t: TestBuilder;
   form: Form;
   ops: Operand[];
-  opsize: 16 | 32;
-  asize: 16 | 32;
-  /** The r/m operand when it is memory. */
-  mem: MemOperand | null;
   /** The r/m register number when mod = 3. */
   rmReg: number;
   regField: number;
@@ -50,8 +46,16 @@ export interface FormContext {
   imm: number[];
   /** Bytes after the instruction (branch filler and targets). */
   tail: number[];
-  /** Tags for x_op: o16 a16 lock rep. */
+  /** Tags for x_op: o16 a16 (a32 in mode 64) lock rep. */
   tags: string[];
+}
+
+export interface FormContext extends ShapeParts {
+  t: TestBuilder;
+  opsize: 16 | 32;
+  asize: 16 | 32;
+  /** The r/m operand when it is memory. */
+  mem: MemOperand | null;
 }
 
 const size = (ctx: FormContext, s: string): number => {
@@ -546,13 +550,7 @@ function shapeLoop(ctx: FormContext) {
  *  the window midway (the fault leaves ECX/ESI/EDI at the faulting iteration). */
 function shapeString(ctx: FormContext) {
   const { rng, t, form } = ctx;
-  const m = form.mnemonic.slice(0, 4);
-  const n = form.mnemonic.endsWith('b') ? 1 : ctx.opsize / 8;
-  const rep = stringRep(rng, m, t.prefixes, ctx.tags);
-  const a16 = rng.chance(0.12);
-  if (a16) { t.prefixes.push(0x67); ctx.tags.push('a16'); }
-  const usesSrc = m === 'movs' || m === 'cmps' || m === 'lods';
-  const usesDst = m !== 'lods';
+  const { m, n, rep, asize: a16, usesSrc, usesDst } = stringStart(rng, form, ctx.opsize, t.prefixes, ctx.tags, 0.12, 'a16');
   let seg: Seg | null = null;
   if (usesSrc && rng.chance(a16 ? 0.8 : 0.12)) seg = a16 ? 'gs' : rng.pick<Seg>(['gs', 'fs', 'es', 'ss', 'cs']);
   if (seg) t.prefixes.push(SEG_PREFIX[seg]);
@@ -602,6 +600,18 @@ export function stringRep(rng: Rng, m: string, prefixes: number[], tags: string[
   const rep = rng.weighted([[4, 0], [4, 0xf3], [cond ? 3 : 0, 0xf2]] as const);
   if (rep) { prefixes.push(rep); tags.push(rep === 0xf3 ? (cond ? 'repe' : 'rep') : 'repne'); }
   return rep;
+}
+
+/** What every string shape starts with: the mnemonic stem m, the element size n in bytes, the repeat
+ *  prefix (stringRep), whether the address-size prefix 67h was added (with chance `p`, tagged `tag`),
+ *  and which of the source and destination pointers the instruction reads. */
+export function stringStart(rng: Rng, form: Form, opsize: number, prefixes: number[], tags: string[], p: number, tag: string) {
+  const m = form.mnemonic.slice(0, 4);
+  const n = form.mnemonic.endsWith('b') ? 1 : opsize / 8;
+  const rep = stringRep(rng, m, prefixes, tags);
+  const asize = rng.chance(p);
+  if (asize) { prefixes.push(0x67); tags.push(tag); }
+  return { m, n, rep, asize, usesSrc: m === 'movs' || m === 'cmps' || m === 'lods', usesDst: m !== 'lods' };
 }
 
 /**

@@ -13,7 +13,7 @@ import { CODE_BASE, RF_AC, RF_DF, RF_OF, RSP_DEFAULT, SEG_PREFIX, WIN_BASE, WIN_
 import { fmaskFor } from './flags.ts';
 import { FORMS64 } from './forms64.ts';
 import { hasAttr, kindOf, type Form } from './forms.ts';
-import { iretFlags, parseOperands, pickSelector, stringData, stringRep } from './gen-forms.ts';
+import { iretFlags, parseOperands, pickSelector, stringData, stringStart, type ShapeParts } from './gen-forms.ts';
 import { intN } from './gen-sse.ts';
 import { Rng, value32, valueN } from './rng.ts';
 
@@ -31,11 +31,8 @@ const NONCANON = [0x0000800000000100n, 0x7fff000000000100n, 0x8000000000000100n,
 
 type Operand = ReturnType<typeof parseOperands>[number];
 
-interface Ctx {
-  rng: Rng;
+interface Ctx extends ShapeParts {
   t: Builder64;
-  form: Form;
-  ops: Operand[];
   kind: string;
   opsize: 16 | 32 | 64;
   /** REX bits W R X B (0x8 0x4 0x2 0x1) and whether a REX byte is emitted at all. */
@@ -44,12 +41,6 @@ interface Ctx {
   /** Legacy prefixes (66 67 segment LOCK REP), shuffled when assembled. */
   pre: number[];
   mem: MemOperand64 | null;
-  rmReg: number;
-  regField: number;
-  opReg: number;
-  imm: number[];
-  tail: number[];
-  tags: string[];
 }
 
 /** A 64-bit register value: edge cases, 32-bit values zero- or sign-extended, or anything. */
@@ -735,13 +726,7 @@ function shapeLoop(ctx: Ctx) {
  *  addressing, sometimes running off the window midway or starting non-canonical. */
 function shapeString(ctx: Ctx) {
   const { rng, t, form } = ctx;
-  const m = form.mnemonic.slice(0, 4);
-  const n = form.mnemonic.endsWith('b') ? 1 : ctx.opsize / 8;
-  const rep = stringRep(rng, m, ctx.pre, ctx.tags);
-  const a32 = rng.chance(0.15);
-  if (a32) { ctx.pre.push(0x67); ctx.tags.push('a32'); }
-  const usesSrc = m === 'movs' || m === 'cmps' || m === 'lods';
-  const usesDst = m !== 'lods';
+  const { m, n, rep, asize: a32, usesSrc, usesDst } = stringStart(rng, form, ctx.opsize, ctx.pre, ctx.tags, 0.15, 'a32');
   if (usesSrc && rng.chance(0.12)) { ctx.pre.push(SEG_PREFIX[rng.pick<Seg>(['gs', 'fs', 'es', 'ss', 'cs', 'ds'])]); ctx.tags.push('seg'); }
   const df = (t.rflags & RF_DF) !== 0;
   const count = rep ? rng.weighted<() => bigint>([[2, () => 0n], [3, () => 1n], [10, () => BigInt(rng.range(2, 16))],

@@ -32,7 +32,9 @@ export interface Decoded {
   bytes: number[];
 }
 
-function modrmLen(b: number[], at: number, asize: 16 | 32): number {
+/** ModRM + SIB + displacement length with 16- or 32-bit addressing (64-bit addressing uses the
+ *  32-bit byte formats: gen-raw64.ts passes 32). */
+export function modrmLen(b: number[], at: number, asize: 16 | 32): number {
   const m = b[at], mod = m >> 6, rm = m & 7;
   if (mod === 3) return 1;
   if (asize === 16) return 1 + (mod === 1 ? 1 : mod === 2 || (mod === 0 && rm === 6) ? 2 : 0);
@@ -145,10 +147,30 @@ for (let op = 0; op < 256; op++) {
   if (PREFIXES.has(op) || op === 0x0f || excluded(decode([op, 0x00, 0, 0, 0, 0, 0, 0]))) continue;
   OPCODES_1.push(op);
 }
-const OPCODES_2: number[] = [];
-for (let op = 0; op < 256; op++) {
-  const d = decode([0x0f, op, 0xc0 | (1 << 3), 0, 0, 0, 0, 0]);   // reg 1 passes most group filters
-  if (!excluded(d) || [0x00, 0xae, 0xc7, 0x20, 0x22].includes(op)) OPCODES_2.push(op);
+const OPCODES_2 = opcodes0F((b) => Boolean(excluded(decode(b))));
+
+/** The 0F-map opcodes a raw vector may start with: those `rejects` lets through with ModRM reg 1
+ *  (it passes most group filters), and the groups and CR moves whose other encodings it accepts.
+ *  Shared with gen-raw64.ts. */
+export function opcodes0F(rejects: (bytes: number[]) => boolean): number[] {
+  const ops: number[] = [];
+  for (let op = 0; op < 256; op++) {
+    if (!rejects([0x0f, op, 0xc0 | (1 << 3), 0, 0, 0, 0, 0]) || [0x00, 0xae, 0xc7, 0x20, 0x22].includes(op)) ops.push(op);
+  }
+  return ops;
+}
+
+/** How many prefixes a raw vector starts with (0..4, mostly none). Shared with gen-raw64.ts. */
+export function prefixCount(rng: Rng): number {
+  return rng.weighted([[55, 0], [25, 1], [12, 2], [6, 3], [2, 4]] as const);
+}
+
+/** Appends random bytes after the opcode (ModRM, SIB, displacement, immediate or garbage), keeping
+ *  the whole within 15 bytes. Shared with gen-raw64.ts. */
+export function pushTail(rng: Rng, b: number[]): void {
+  const room = 15 - b.length;
+  const n = Math.min(room, rng.weighted<() => number>([[20, () => rng.range(0, 2)], [50, () => rng.range(3, 7)], [30, () => rng.range(0, 14)]])());
+  for (let i = 0; i < n; i++) b.push(tailByte(rng));
 }
 
 function tailByte(rng: Rng): number {
@@ -159,7 +181,7 @@ function tailByte(rng: Rng): number {
 export function rawBytes(rng: Rng): number[] {
   for (;;) {
     const b: number[] = [];
-    const np = rng.weighted([[55, 0], [25, 1], [12, 2], [6, 3], [2, 4]] as const);
+    const np = prefixCount(rng);
     for (let i = 0; i < np; i++) {
       b.push(rng.weighted([[4, 0x66], [3, 0x67], [2, 0xf3], [2, 0xf2], [2, 0xf0], [1, 0x26], [1, 0x2e], [1, 0x36],
         [1, 0x3e], [1, 0x64], [2, 0x65]] as const));
@@ -168,12 +190,31 @@ export function rawBytes(rng: Rng): number[] {
     if (kind === 1) b.push(rng.pick(OPCODES_1));
     else if (kind === 2) b.push(0x0f, rng.pick(OPCODES_2));
     else b.push(rng.int(256));
-    const room = 15 - b.length;
-    const n = Math.min(room, rng.weighted<() => number>([[20, () => rng.range(0, 2)], [50, () => rng.range(3, 7)], [30, () => rng.range(0, 14)]])());
-    for (let i = 0; i < n; i++) b.push(tailByte(rng));
+    pushTail(rng, b);
     const run = [...b, ...new Array(15).fill(0xcc)];
     if (!excluded(decode(run))) return b;
   }
+}
+
+/** What a raw vector's flag mask depends on: the operand width in bits, and for shifts and rotates
+ *  the count (`cl`, 1 or the imm8). undefinedRm: a 16-bit SHLD/SHRD count above 16 leaves the
+ *  register destination undefined; null: it would leave a memory destination undefined (re-roll).
+ *  Shared with gen-raw64.ts. */
+export function flagOperands(form: Form, d: Pick<Decoded, 'bytes' | 'afterModrm' | 'modrm'> & { opsize: number }, cl: number):
+  { bits: number; count: number | undefined; undefinedRm: boolean } | null {
+  const byteOp = /(^|,)(Eb|AL|Zb)/.test(form.operands);
+  const bits = byteOp ? 8 : d.opsize;
+  let count: number | undefined;
+  let undefinedRm = false;
+  const last = form.operands.split(',').pop();
+  if (form.flags && ['rot', 'rc', 'shl', 'shr', 'sar', 'shd'].includes(form.flags)) {
+    count = last === 'CL' ? cl : last === '1' ? 1 : d.bytes[d.afterModrm];
+    if (form.flags === 'shd' && bits === 16 && (count & 0x1f) > 16) {
+      if (d.modrm?.mod !== 3) return null;
+      undefinedRm = true;
+    }
+  }
+  return { bits, count, undefinedRm };
 }
 
 /** Registers for raw tests: many point into the window, so random ModRM bytes often hit it.
@@ -203,18 +244,10 @@ export function buildRaw(rng: Rng, id: string): string {
     const d = decode([...code, ...new Array(15).fill(0xcc)]);
     const form = formOf(d);
     if (form) {
-      const byteOp = /(^|,)(Eb|AL|Zb)/.test(form.operands);
-      const bits = byteOp ? 8 : d.opsize;
-      let count: number | undefined;
-      const last = form.operands.split(',').pop();
-      if (form.flags && ['rot', 'rc', 'shl', 'shr', 'sar', 'shd'].includes(form.flags)) {
-        count = last === 'CL' ? t.regs[ECX] & 0xff : last === '1' ? 1 : d.bytes[d.afterModrm];
-        if (form.flags === 'shd' && bits === 16 && (count & 0x1f) > 16) {
-          if (d.modrm?.mod !== 3) continue;                  // undefined result in memory: re-roll
-          t.undef.push(REG_NAMES[d.modrm.rm]);
-        }
-      }
-      t.setFmask(form.flags, bits, count);
+      const fo = flagOperands(form, d, t.regs[ECX] & 0xff);
+      if (!fo) continue;                                     // undefined result in memory: re-roll
+      if (fo.undefinedRm && d.modrm) t.undef.push(REG_NAMES[d.modrm.rm]);
+      t.setFmask(form.flags, fo.bits, fo.count);
       if (form.mnemonic === 'bswap' && d.opsize === 16) t.undef.push(REG_NAMES[(d.op - 0xc8) & 7]);
     }
     return t.toJSON(id);

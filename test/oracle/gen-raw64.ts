@@ -10,7 +10,9 @@
 import { CODE_BASE, RSP_DEFAULT, WIN_BASE, WIN_SIZE } from './builder.ts';
 import { Builder64, GPR64 } from './builder64.ts';
 import { fmaskFor } from './flags.ts';
-import { excluded as excluded32, formOf, type Decoded } from './gen-raw.ts';
+import {
+  excluded as excluded32, flagOperands, formOf, modrmLen, opcodes0F, prefixCount, pushTail, type Decoded,
+} from './gen-raw.ts';
 import { Rng, value32 } from './rng.ts';
 
 const LEGACY = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
@@ -54,18 +56,6 @@ function twoByteHasModrm(op: number): boolean {
   return true;
 }
 
-/** ModRM + SIB + displacement length with 32- or 64-bit addressing (the same byte formats). */
-function modrmLen(b: number[], at: number): number {
-  const m = b[at], mod = m >> 6, rm = m & 7;
-  if (mod === 3) return 1;
-  let n = 1;
-  if (rm === 4) { n++; if (mod === 0 && (b[at + 1] & 7) === 5) n += 4; }
-  if (mod === 0 && rm === 5) n += 4;
-  if (mod === 1) n += 1;
-  if (mod === 2) n += 4;
-  return n;
-}
-
 export function decode64(bytes: number[]): Decoded64 {
   let i = 0, rex = 0;
   const prefixes: number[] = [];
@@ -95,7 +85,7 @@ export function decode64(bytes: number[]): Decoded64 {
   if (has) {
     const m = bytes[i];
     modrm = { mod: m >> 6, reg: (m >> 3) & 7, rm: m & 7 };
-    after = i + modrmLen(bytes, i);
+    after = i + modrmLen(bytes, i, 32);                         // 32- and 64-bit addressing: the same formats
   }
   return { prefixes, rex, opsize, asize, f2: lastRep === 0xf2, f3: lastRep === 0xf3, map, op, vex, modrm, modrmAt, afterModrm: after, bytes };
 }
@@ -214,21 +204,13 @@ for (let op = 0; op < 256; op++) {
   if (LEGACY.has(op) || op === 0x0f || (op & 0xf0) === 0x40 || op === 0xc4) continue;
   if (!excluded64(decode64([op, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))) OPCODES_1.push(op);
 }
-const OPCODES_2: number[] = [];
-for (let op = 0; op < 256; op++) {
-  const d = decode64([0x0f, op, 0xc0 | (1 << 3), 0, 0, 0, 0, 0]);   // reg 1 passes most group filters
-  if (!excluded64(d) || [0x00, 0xae, 0xc7, 0x20, 0x22].includes(op)) OPCODES_2.push(op);
-}
-
-function tailByte(rng: Rng): number {
-  return rng.weighted<() => number>([[35, () => 0], [10, () => rng.range(1, 15)], [5, () => 0xff], [50, () => rng.int(256)]])();
-}
+const OPCODES_2 = opcodes0F((b) => Boolean(excluded64(decode64(b))));
 
 /** Random instruction bytes (before the address checks), re-rolled until the oracle can judge them. */
 export function rawBytes64(rng: Rng): number[] {
   for (;;) {
     const b: number[] = [];
-    const np = rng.weighted([[55, 0], [25, 1], [12, 2], [6, 3], [2, 4]] as const);
+    const np = prefixCount(rng);
     for (let i = 0; i < np; i++) {
       if (rng.chance(0.08)) b.push(0x40 | rng.int(16));          // a REX that a later prefix cancels
       b.push(rng.weighted(LEGACY_WEIGHTS));
@@ -244,9 +226,7 @@ export function rawBytes64(rng: Rng): number[] {
       // VEX3 BMI1: R X B from a random nibble, map 2; W vvvv, L mostly 0, pp 0.
       b.push(0xc4, (rng.int(8) << 5) | 2, (rng.int(32) << 3) | (rng.chance(0.85) ? 0 : 4), rng.pick([0xf2, 0xf3, 0xf7]));
     } else b.push(rng.int(256));
-    const room = 15 - b.length;
-    const n = Math.min(room, rng.weighted<() => number>([[20, () => rng.range(0, 2)], [50, () => rng.range(3, 7)], [30, () => rng.range(0, 14)]])());
-    for (let i = 0; i < n; i++) b.push(tailByte(rng));
+    pushTail(rng, b);
     const d = decode64([...b, ...new Array(15).fill(0xcc)]);
     if (excluded64(d)) continue;
     // RIP-relative operands: often aim the displacement at the window or the code page itself.
@@ -301,18 +281,10 @@ export function buildRaw64(rng: Rng, id: string): string {
     }
     const form = d.map === 3 ? undefined : formOf(as32(d));
     if (form) {
-      const byteOp = /(^|,)(Eb|AL|Zb)/.test(form.operands);
-      const bits = byteOp ? 8 : d.opsize;
-      let count: number | undefined;
-      const last = form.operands.split(',').pop();
-      if (form.flags && ['rot', 'rc', 'shl', 'shr', 'sar', 'shd'].includes(form.flags)) {
-        count = last === 'CL' ? Number(t.regs[1] & 0xffn) : last === '1' ? 1 : d.bytes[d.afterModrm];
-        if (form.flags === 'shd' && bits === 16 && (count & 0x1f) > 16) {
-          if (d.modrm?.mod !== 3) continue;                      // undefined result in memory: re-roll
-          t.undef.push(GPR64[d.modrm.rm | ((d.rex & 1) << 3)]);
-        }
-      }
-      t.fmask = fmaskFor(form.flags, { size: bits, count });
+      const fo = flagOperands(form, d, Number(t.regs[1] & 0xffn));
+      if (!fo) continue;                                         // undefined result in memory: re-roll
+      if (fo.undefinedRm && d.modrm) t.undef.push(GPR64[d.modrm.rm | ((d.rex & 1) << 3)]);
+      t.fmask = fmaskFor(form.flags, { size: fo.bits, count: fo.count });
       if (form.mnemonic === 'bswap' && d.opsize === 16) t.undef.push(GPR64[((d.op - 0xc8) & 7) | ((d.rex & 1) << 3)]);
     }
     return t.toJSON(id);
