@@ -1,6 +1,5 @@
-// x87 and SSE *state* handling that kernels need before any FP arithmetic (issue 3; the arithmetic
-// itself comes with issue 4): FNINIT FNCLEX FLDCW FNSTCW FNSTSW (m16 and AX) FNOP FWAIT, LDMXCSR
-// STMXCSR FXSAVE FXRSTOR, and the rest of group 15 (fences, CLFLUSH). Intel SDM vol. 1, 8.1 and
+// SSE and x87 state in group 15 (0F AE): LDMXCSR STMXCSR FXSAVE FXRSTOR, the fences and CLFLUSH (the
+// x87 escapes D8..DF themselves are cpu/x87.ts). Intel SDM vol. 1, 8.1 and
 // 10.5.1 (FXSAVE area, table 10-2); vol. 3, 2.5 and 13.1 for the #NM (CR0.TS/EM) and #UD
 // (CR4.OSFXSR) rules. The state lives at CPU_FPU_* / CPU_ST / CPU_XMM / CPU_MXCSR; the status word
 // is stored without TOP, which lives in CPU_FPU_TOP. FIP/FDP/FOP are not tracked (saved as 0).
@@ -8,15 +7,14 @@ import {
   CPU_BASE, CPU_XMM, CPU_MXCSR, CPU_FPU_CW, CPU_FPU_SW, CPU_FPU_TW, CPU_FPU_TOP, CPU_ST,
 } from '../layout';
 import { raiseGP, raiseUD, raiseFault, faulted, VEC_NM } from './fault';
-import { getCr0, getCr4, setReg16, RAX, CR0_EM, CR0_TS, CR0_MP, CR4_OSFXSR } from './state';
+import { getCr0, getCr4, CR0_EM, CR0_TS, CR4_OSFXSR } from './state';
 import { mode64, pfx66, repPfx } from './decode';
 import {
-  decodeModrm, modIsReg, modDigit, modrmByte, eaSeg, eaStackBase, eaOffset, readE, writeE, segLinear, readMem, writeMem,
+  decodeModrm, modIsReg, modDigit, eaSeg, eaStackBase, eaOffset, readE, writeE, segLinear, readMem, writeMem,
   SEG_READ, SEG_WRITE,
 } from './modrm';
 import { probeWrite, translate, ACC_READ } from '../mmu/access';
 import { MXCSR_MASK } from './features';
-import { unimplemented } from './unimplemented';
 
 const P_CW: u32 = CPU_BASE + CPU_FPU_CW;
 const P_SW: u32 = CPU_BASE + CPU_FPU_SW;
@@ -29,75 +27,11 @@ const P_MXCSR: u32 = CPU_BASE + CPU_MXCSR;
   return (<u32>load<u16>(P_SW) & ~(<u32>0x3800)) | ((load<u32>(P_TOP) & 7) << 11);
 }
 
-/** x87 instructions: #NM when CR0.EM or CR0.TS is set. */
-function x87Available(): bool {
-  if ((getCr0() & (CR0_EM | CR0_TS)) != 0) { raiseFault(VEC_NM, 0, false); return false; }
-  return true;
-}
 /** SSE state instructions: #UD without CR4.OSFXSR or with CR0.EM; #NM with CR0.TS. */
 export function sseAvailable(): bool {
   if ((getCr4() & CR4_OSFXSR) == 0 || (getCr0() & CR0_EM) != 0) { raiseUD(); return false; }
   if ((getCr0() & CR0_TS) != 0) { raiseFault(VEC_NM, 0, false); return false; }
   return true;
-}
-
-/** FWAIT / WAIT (9B): #NM when CR0.TS and CR0.MP; no x87 exceptions are ever pending. */
-export function FWAIT(): void {
-  const cr0 = getCr0();
-  if ((cr0 & CR0_TS) != 0 && (cr0 & CR0_MP) != 0) raiseFault(VEC_NM, 0, false);
-}
-
-/** FNINIT: control word 037F, status and tags cleared (all registers empty), TOP 0. */
-export function fpuInit(): void {
-  store<u16>(P_CW, 0x37f);
-  store<u16>(P_SW, 0);
-  store<u16>(P_TW, 0);
-  store<u32>(P_TOP, 0);
-}
-
-/** The x87 escapes D8..DF: only the control/state instructions; arithmetic is issue 4. */
-export function X87_ESC(b: u32): void {
-  decodeModrm();
-  if (faulted()) return;
-  const d = modDigit();
-  if (b == 0xd9 && !modIsReg && d == 5) { // FLDCW m16
-    if (!x87Available()) return;
-    const v = readE(2, false);
-    if (faulted()) return;
-    store<u16>(P_CW, <u16>(v | 0x40)); // bit 6 reads as 1
-    return;
-  }
-  if (b == 0xd9 && !modIsReg && d == 7) { // FNSTCW m16
-    if (!x87Available()) return;
-    writeE(<u64>load<u16>(P_CW), 2);
-    return;
-  }
-  if (b == 0xdd && !modIsReg && d == 7) { // FNSTSW m16
-    if (!x87Available()) return;
-    writeE(<u64>statusWord(), 2);
-    return;
-  }
-  if (b == 0xdf && modrmByte == 0xe0) { // FNSTSW AX
-    if (!x87Available()) return;
-    setReg16(RAX, statusWord());
-    return;
-  }
-  if (b == 0xdb && modrmByte == 0xe3) { // FNINIT
-    if (!x87Available()) return;
-    fpuInit();
-    return;
-  }
-  if (b == 0xdb && modrmByte == 0xe2) { // FNCLEX: clear exception flags, ES and B
-    if (!x87Available()) return;
-    store<u16>(P_SW, <u16>(<u32>load<u16>(P_SW) & 0x7f00));
-    return;
-  }
-  if (b == 0xd9 && modrmByte == 0xd0) { // FNOP
-    x87Available();
-    return;
-  }
-  if (!x87Available()) return; // like hardware: #NM before anything else
-  unimplemented(2);
 }
 
 // ---- SSE state ----
