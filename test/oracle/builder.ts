@@ -42,6 +42,22 @@ export interface MemOperand {
   regs: number[];
 }
 
+/** The `init.mem` object of a vector (docs/test-vectors.md): the bytes set in the window as runs of
+ *  consecutive addresses, "0x<start>": "<hex bytes>", in address order. */
+export function memRuns(bytes: Map<number, number>): Record<string, string> {
+  const addrs = [...bytes.keys()].sort((a, b) => a - b);
+  const mem: Record<string, string> = {};
+  let start = addrs[0], run: number[] = [], prev = start - 1;
+  const flush = () => { if (run.length) mem[hex(start)] = run.map((b) => b.toString(16).padStart(2, '0')).join(''); };
+  for (const a of addrs) {
+    if (a !== prev + 1) { flush(); start = a; run = []; }
+    run.push(bytes.get(a)!);
+    prev = a;
+  }
+  flush();
+  return mem;
+}
+
 export class TestBuilder {
   readonly regs = new Array<number>(8).fill(0);
   /** Registers written to init (others are absent, i.e. 0, or rsp's default). */
@@ -284,20 +300,7 @@ export class TestBuilder {
       if (r === ESP ? this.regs[r] !== RSP_DEFAULT : this.shown[r] && this.regs[r] !== 0) init[REG_NAMES[r]] = hex(this.regs[r]);
     }
     init.rflags = hex(this.rflags);
-    if (this.mem.size) {
-      const addrs = [...this.mem.keys()].sort((a, b) => a - b);
-      const mem: Record<string, string> = {};
-      let start = addrs[0], run: number[] = [];
-      const flush = () => { if (run.length) mem[hex(start)] = run.map((b) => b.toString(16).padStart(2, '0')).join(''); };
-      let prev = start - 1;
-      for (const a of addrs) {
-        if (a !== prev + 1) { flush(); start = a; run = []; }
-        run.push(this.mem.get(a)!);
-        prev = a;
-      }
-      flush();
-      init.mem = mem;
-    }
+    if (this.mem.size) init.mem = memRuns(this.mem);
     const v: Record<string, unknown> = {
       id, mode: 32, code: this.code.map((b) => (b & 0xff).toString(16).padStart(2, '0')).join(''),
       init, fmask: hex(this.fmask), step: this.step,

@@ -7,7 +7,7 @@
 // memory lies above 4 GiB); registers used to form an address are locked; memory runs only cover
 // the window.
 
-import { CODE_BASE, WIN_BASE, WIN_SIZE, RSP_DEFAULT } from './builder.ts';
+import { CODE_BASE, WIN_BASE, WIN_SIZE, RSP_DEFAULT, memRuns } from './builder.ts';
 import { Rng } from './rng.ts';
 
 export const GPR64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
@@ -184,19 +184,7 @@ export class Builder64 {
     init.rflags = '0x' + this.rflags.toString(16);
     for (const [i, v] of [...this.xmm.entries()].sort((a, b) => a[0] - b[0])) if (v !== 0n) init[`xmm${i}`] = hex(v);
     if (this.mxcsr !== 0x1f80) init.mxcsr = '0x' + this.mxcsr.toString(16);
-    if (this.mem.size) {
-      const addrs = [...this.mem.keys()].sort((a, b) => a - b);
-      const mem: Record<string, string> = {};
-      let start = addrs[0], run: number[] = [], prev = start - 1;
-      const flush = () => { if (run.length) mem['0x' + start.toString(16)] = run.map((b) => b.toString(16).padStart(2, '0')).join(''); };
-      for (const a of addrs) {
-        if (a !== prev + 1) { flush(); start = a; run = []; }
-        run.push(this.mem.get(a)!);
-        prev = a;
-      }
-      flush();
-      init.mem = mem;
-    }
+    if (this.mem.size) init.mem = memRuns(this.mem);
     const v: Record<string, unknown> = {
       id, mode: 64, code: this.code.map((b) => (b & 0xff).toString(16).padStart(2, '0')).join(''),
       init, fmask: '0x' + this.fmask.toString(16), step: this.step,
