@@ -5,6 +5,7 @@
 // INVLPG; the rest 0 = UVMF_LOCAL, 4 = UVMF_ALL, anything else a pointer to a vCPU bitmap (UVMF_MULTI).
 // Invariant: on error nothing changed and nothing is flushed.
 import { tlbFlushAll, tlbInvalidatePage } from '../mmu/tlb';
+import { shadowActive } from '../mmu/shadow';
 import { isPv64 } from './domain';
 import { guestReadLong, guestFault } from './guest-mem';
 import { findL1e, foundL1Mfn, isL1InUse, modEntry, flushIfPending, resetFailure, guestAddrOk, lastUpdateDroppedPresent } from './mm';
@@ -49,6 +50,7 @@ function updateVaMapping(va: u64, val: u64): i64 {
   if (!isL1InUse(l1)) return -EINVAL;
   const rc = modEntry(l1, 1, (host & 0xfff) >> 3, val, false, false);
   // The old translation of `va` must not survive; other aliases of this L1 are the guest's to flush.
-  if (rc == 0 && lastUpdateDroppedPresent) tlbInvalidatePage(va);
+  // With shadows, modEntry already dropped every translation derived from the entry (aliases too).
+  if (rc == 0 && lastUpdateDroppedPresent && !shadowActive) tlbInvalidatePage(va);
   return rc;
 }
