@@ -17,7 +17,7 @@ import {
 } from './cpu/state';
 import { clearFault } from './cpu/fault';
 import { getFlags } from './cpu/flags';
-import { setOptCodePageCache, setOptFastRepString, setOptDecodeCache } from './cpu/options';
+import { setOptCodePageCache, setOptFastRepString, setOptDecodeCache, setOptDecodedRuns } from './cpu/options';
 import { execute, executeProfiled, refreshMode, invalidateCodeCaches } from './cpu/interp';
 import { setMachineSize, frameHost } from './mmu/machine';
 import { tlbFlushAll, tlbSetEnabled } from './mmu/tlb';
@@ -181,6 +181,8 @@ export function setInstructionTrace(on: u32): void { setTraceInstructions(on != 
 export function setCodePageCache(on: u32): void { setOptCodePageCache(on != 0); }
 export function setFastRepString(on: u32): void { setOptFastRepString(on != 0); }
 export function setDecodeCache(on: u32): void { setOptDecodeCache(on != 0); }
+/** Runs of decoded instructions (cpu/interp.ts runDecoded); 0 runs each decoded instruction on its own. */
+export function setDecodedRuns(on: u32): void { setOptDecodedRuns(on != 0); }
 /** The transitions ring for the page's privilege view (debug/transitions.ts): off by default. */
 export function setTransitionsRecording(on: u32): void { setTransitions(on != 0); }
 

@@ -60,6 +60,8 @@ export interface OptimisationSwitches {
   shadows?: boolean;
   /** The decoded-instruction cache. */
   decodeCache?: boolean;
+  /** Runs of decoded instructions without per-instruction bookkeeping (needs decodeCache). */
+  decodedRuns?: boolean;
 }
 
 export type DomainState = 'built' | 'running' | 'paused' | 'shutdown' | 'crashed' | 'destroyed';

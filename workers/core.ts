@@ -32,6 +32,7 @@ export interface CoreExports {
   setTlbEnabled?(on: number): void;
   setShadowPageTables?(on: number): void;
   setDecodeCache?(on: number): void;
+  setDecodedRuns?(on: number): void;
   /** Shadow page tables (mmu/shadow.ts, audit.ts, log-dirty.ts): see workers/shadow-view.ts. */
   shadowAudit?(): number;
   setShadowAuditAfterPtOps?(on: number): void;

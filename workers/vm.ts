@@ -286,6 +286,7 @@ export class Vm implements VmApi {
     set('tlb', core.exports.setTlbEnabled, switches.tlb);
     set('shadows', core.exports.setShadowPageTables, switches.shadows);
     set('decodeCache', core.exports.setDecodeCache, switches.decodeCache);
+    set('decodedRuns', core.exports.setDecodedRuns, switches.decodedRuns);
   }
 
   async pageTables(start: bigint, count: number): Promise<PageTableView> {

@@ -51,6 +51,8 @@ export let statFrameDrops: u64 = 0;
 export let statFrameMarks: u64 = 0;
 
 @inline export function entryKey(host: u32, modeKeyHi: u64): u64 { return <u64>host | modeKeyHi | genHi; }
+/** The key bits above the host offset (decode mode and generation): entryKey(h, m) == h | keyHigh(m). */
+@inline export function keyHigh(modeKeyHi: u64): u64 { return modeKeyHi | genHi; }
 
 /** First slot of frame `hostPage >> 12`'s 4096-slot window (a multiplicative hash of the frame number). */
 @inline function slotBase(hostPage: u32): u32 {
@@ -59,6 +61,11 @@ export let statFrameMarks: u64 = 0;
 /** The entry for the instruction starting at wasm offset `host`. */
 @inline export function entryFor(host: u32): u32 {
   return DC_TABLE + ((((host & 0xfff) + slotBase(host)) & (DC_ENTRIES - 1)) << 5);
+}
+
+/** The entry of the instruction `len` bytes after the one of entry `e` (same frame: the next slots). */
+@inline export function entryAfter(e: u32, len: u32): u32 {
+  return DC_TABLE + ((e - DC_TABLE + (len << 5)) & (DC_ENTRIES * DC_ENTRY_SIZE - 1));
 }
 
 @inline function frameIndex(host: u32): u32 { return (host - GUEST_RAM_BASE) >> 12; }

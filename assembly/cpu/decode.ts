@@ -102,6 +102,18 @@ export let modeKeyHi: u64 = <u64>2 << 32;
   return true;
 }
 
+// ---- Runs of decoded instructions (interp.ts runDecoded) ----
+/** IP of the instruction that starts at wasm offset `h` of the current fetch page. */
+@inline export function ipAt(h: u32): u64 { return (<u64>h + fetchDelta) & ipMask; }
+/**
+ * The end of the fetchable part of the fetch page. An instruction at wasm offset h < fetchPageEnd(),
+ * right after one that fell through or branched within the page, while the TLB generation is
+ * unchanged, runs without beginInsn(): its decoded entry describes it wholly (predecode.ts).
+ */
+@inline export function fetchPageEnd(): u32 { return pageEnd; }
+/** A decoded instruction that starts at wasm offset `h` faulted: it is the one to restart. */
+@inline export function faultedAt(h: u32): void { ipStart = ipAt(h); }
+
 /** IP of the next byte to be fetched (at the end of decoding: the next instruction's IP). */
 @inline export function ipNow(): u64 { return (<u64>fetchHost + fetchDelta) & ipMask; }
 

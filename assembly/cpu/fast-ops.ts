@@ -8,15 +8,18 @@
 // points past the instruction, so ipNow() is the next instruction's IP.
 import { CPU_BASE, CPU_GPR } from '../layout';
 import { faulted } from './fault';
-import { mode64, ipNow, jumpTo, branchInPage } from './decode';
-import { segLinear, readMem, writeMem, readForWrite, writeBackMem, SEG_READ, SEG_WRITE } from './modrm';
+import { mode64, spMask, ipNow, jumpTo, branchInPage } from './decode';
+import {
+  segLinearQuick, readQuick, writeQuick, readForWriteQuick, writeBackQuick, SEG_READ, SEG_WRITE,
+} from './modrm';
 import { setCC, setCC3, getCF, testCond, testCondInline, maskOfSize, sext, CC_LOGIC, CC_INC, CC_DEC, CC_MUL } from './flags';
 import {
   aluResult, aluFlags, carryIn, ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP,
 } from './alu';
 import { shiftOp } from './shift';
 import { imulN, mulOverflow } from './muldiv';
-import { push, stackPeek, spAdd } from './stack';
+import { spAdd, setSp } from './stack';
+import { SS } from './state';
 import { nearJump, targetOk, callAbsolute } from './control';
 import {
   DCE_G, DCE_E, DCE_X, DCE_SCALE, DCE_SEG, DCE_DISP, DCE_AUX, DCE_IMM, BASE_RIP, SEG_STACK_BASE,
@@ -32,6 +35,7 @@ import { DCE_OP } from './decode-cache';
 
 const GPR: u32 = CPU_BASE + CPU_GPR;
 const RCX_OFF: u32 = 8;
+const RSP_OFF: u32 = 32;
 
 // ---- Operands ----
 /** Register at GPR byte offset `off`, at operand size (byte offsets of AH..BH work for size 1). */
@@ -67,7 +71,7 @@ const RCX_OFF: u32 = 8;
 /** Linear address of the memory operand after the segment checks (0 with the fault raised). */
 @inline function memLin(e: u32, size: u32, acc: u32): u64 {
   const s = load<u8>(e, DCE_SEG);
-  return segLinear(<i32>(s & 7), effOffset(e), size, acc, (s & SEG_STACK_BASE) != 0);
+  return segLinearQuick(<i32>(s & 7), effOffset(e), size, acc, (s & SEG_STACK_BASE) != 0);
 }
 
 // ---- ALU ----
@@ -94,7 +98,7 @@ function aluRM(e: u32, size: u32): void {
   const op = fAux(e);
   const lin = memLin(e, size, SEG_READ);
   if (faulted()) return;
-  const b = readMem(lin, size);
+  const b = readQuick(lin, size);
   if (faulted()) return;
   const g = fG(e);
   const a = rd(g, size);
@@ -109,13 +113,13 @@ function aluM(e: u32, size: u32, fromImm: bool): void {
   const rmw = op != ALU_CMP;
   const lin = memLin(e, size, rmw ? SEG_WRITE : SEG_READ);
   if (faulted()) return;
-  const a = rmw ? readForWrite(lin, size) : readMem(lin, size);
+  const a = rmw ? readForWriteQuick(lin, size) : readQuick(lin, size);
   if (faulted()) return;
   const b = fromImm ? fImm(e) & maskOfSize(size) : rd(fG(e), size);
   const c = carryIn(op);
   const r = aluResult(op, a, b, c) & maskOfSize(size);
   if (rmw) {
-    writeBackMem(r, size);
+    writeBackQuick(r, size);
     if (faulted()) return;
   }
   aluFlags(op, r, b, c, size);
@@ -140,7 +144,7 @@ function aluR8(e: u32, fromImm: bool): void {
 function testM(e: u32, size: u32, fromImm: bool): void {
   const lin = memLin(e, size, SEG_READ);
   if (faulted()) return;
-  const a = readMem(lin, size);
+  const a = readQuick(lin, size);
   if (faulted()) return;
   const b = fromImm ? fImm(e) : rd(fG(e), size);
   setCC(CC_LOGIC, size, a & b & maskOfSize(size), 0);
@@ -150,14 +154,14 @@ function testM(e: u32, size: u32, fromImm: bool): void {
 function movRM(e: u32, size: u32): void {
   const lin = memLin(e, size, SEG_READ);
   if (faulted()) return;
-  const v = readMem(lin, size);
+  const v = readQuick(lin, size);
   if (faulted()) return;
   wr(fG(e), v, size);
 }
 function movM(e: u32, size: u32, fromImm: bool): void {
   const lin = memLin(e, size, SEG_WRITE);
   if (faulted()) return;
-  writeMem(lin, fromImm ? fImm(e) : rd(fG(e), size), size);
+  writeQuick(lin, fromImm ? fImm(e) : rd(fG(e), size), size);
 }
 
 // ---- INC/DEC, shifts ----
@@ -172,12 +176,12 @@ function movM(e: u32, size: u32, fromImm: bool): void {
 function incdecM(e: u32, size: u32): void {
   const lin = memLin(e, size, SEG_WRITE);
   if (faulted()) return;
-  const a = readForWrite(lin, size);
+  const a = readForWriteQuick(lin, size);
   if (faulted()) return;
   const dec = fAux(e) != 0;
   const cf: u64 = getCF() ? 1 : 0;
   const r = (dec ? a - 1 : a + 1) & maskOfSize(size);
-  writeBackMem(r, size);
+  writeBackQuick(r, size);
   if (faulted()) return;
   setCC3(dec ? CC_DEC : CC_INC, size, r, 1, cf);
 }
@@ -198,11 +202,11 @@ function shiftM(e: u32, size: u32): void {
   const c = shiftCount(e, size);
   const lin = memLin(e, size, SEG_WRITE);
   if (faulted()) return;
-  const a = readForWrite(lin, size);
+  const a = readForWriteQuick(lin, size);
   if (faulted()) return;
   if (c == 0) return;
   const op = fAux(e);
-  writeBackMem(shiftOp(op, a, c, size, false), size);
+  writeBackQuick(shiftOp(op, a, c, size, false), size);
   if (faulted()) return;
   shiftOp(op, a, c, size, true);
 }
@@ -213,7 +217,7 @@ function shiftM(e: u32, size: u32): void {
   if (!isMem) return rd(fE(e), size);
   const lin = memLin(e, size, SEG_READ);
   if (faulted()) return 0;
-  return readMem(lin, size);
+  return readQuick(lin, size);
 }
 function imul2(e: u32, size: u32, isMem: bool): void {
   const b = srcE(e, size, isMem);
@@ -246,7 +250,7 @@ function setccM(e: u32): void {
   const v: u64 = testCond(fAux(e)) ? 1 : 0;
   const lin = memLin(e, 1, SEG_WRITE);
   if (faulted()) return;
-  writeMem(lin, v, 1);
+  writeQuick(lin, v, 1);
 }
 /** CMOVcc: the source is read even when the condition is false; a 32-bit destination is zero-extended either way. */
 function cmov(e: u32, size: u32, isMem: bool): void {
@@ -258,6 +262,22 @@ function cmov(e: u32, size: u32, isMem: bool): void {
 }
 
 // ---- Control transfer and stack ----
+/** stack.ts push() through the quick paths: false with the fault raised (rSP unchanged). */
+@inline function pushQuick(v: u64, size: u32): bool {
+  const sp = (load<u64>(GPR + RSP_OFF) - <u64>size) & spMask;
+  const lin = segLinearQuick(SS, sp, size, SEG_WRITE, true);
+  if (faulted()) return false;
+  writeQuick(lin, v, size);
+  if (faulted()) return false;
+  setSp(sp);
+  return true;
+}
+/** stack.ts stackPeek(0, size) through the quick paths. */
+@inline function peekQuick(size: u32): u64 {
+  const lin = segLinearQuick(SS, load<u64>(GPR + RSP_OFF) & spMask, size, SEG_READ, true);
+  if (faulted()) return 0;
+  return readQuick(lin, size);
+}
 @inline function relTarget(e: u32): u64 {
   const t = ipNow() + fImm(e);
   return mode64 ? t : t & 0xffffffff;
@@ -271,7 +291,7 @@ function callRel(e: u32): void {
   const next = ipNow();
   const t = relTarget(e);
   if (!targetOk(t)) return;
-  if (!push(next, size)) return;
+  if (!pushQuick(next, size)) return;
   jumpTo(t);
 }
 function callAbs(e: u32, isMem: bool): void {
@@ -287,7 +307,7 @@ function jmpAbs(e: u32, isMem: bool): void {
 }
 function ret(): void {
   const size = stackSize();
-  const t = stackPeek(0, size);
+  const t = peekQuick(size);
   if (faulted()) return;
   if (!targetOk(t)) return;
   spAdd(<u64>size);
@@ -295,13 +315,18 @@ function ret(): void {
 }
 function popR(e: u32): void {
   const size = stackSize();
-  const v = stackPeek(0, size);
+  const v = peekQuick(size);
   if (faulted()) return;
   spAdd(<u64>size);
   wr(fE(e), v, size); // POP rSP: the loaded value wins over the increment
 }
 
-/** Executes the fast entry at `e` (its op is never 0). */
+/**
+ * Executes the fast entry at `e` (its op is never 0). Every label is written `OP_NAME + k`, even for
+ * k = 0: a bare constant name as a case label ends Binaryen's run of br_ifs, so the switch became 8
+ * chained br_tables (up to 8 compares before the jump); as sums it is one 128-way br_table (checked by
+ * test/unit/core-dispatch.test.ts; +10 % guest MIPS on bench/cpu-loop.ts).
+ */
 @inline export function execDecoded(e: u32): void {
   switch (<u32>load<u16>(e, DCE_OP)) {
     case OP_ALU_RR + 0: aluRR(e, ALU_ADD, 4); return;
@@ -342,11 +367,11 @@ function popR(e: u32): void {
     case OP_ALU_MR + 1: aluM(e, 8, false); return;
     case OP_ALU_MI + 0: aluM(e, 4, true); return;
     case OP_ALU_MI + 1: aluM(e, 8, true); return;
-    case OP_ALU_RR8: aluR8(e, false); return;
-    case OP_ALU_RI8: aluR8(e, true); return;
-    case OP_ALU_RM8: aluRM(e, 1); return;
-    case OP_ALU_MR8: aluM(e, 1, false); return;
-    case OP_ALU_MI8: aluM(e, 1, true); return;
+    case OP_ALU_RR8 + 0: aluR8(e, false); return;
+    case OP_ALU_RI8 + 0: aluR8(e, true); return;
+    case OP_ALU_RM8 + 0: aluRM(e, 1); return;
+    case OP_ALU_MR8 + 0: aluM(e, 1, false); return;
+    case OP_ALU_MI8 + 0: aluM(e, 1, true); return;
     case OP_TEST_RR + 0: testR(e, 4, false); return;
     case OP_TEST_RR + 1: testR(e, 8, false); return;
     case OP_TEST_RI + 0: testR(e, 4, true); return;
@@ -355,10 +380,10 @@ function popR(e: u32): void {
     case OP_TEST_MR + 1: testM(e, 8, false); return;
     case OP_TEST_MI + 0: testM(e, 4, true); return;
     case OP_TEST_MI + 1: testM(e, 8, true); return;
-    case OP_TEST_RR8: testR(e, 1, false); return;
-    case OP_TEST_RI8: testR(e, 1, true); return;
-    case OP_TEST_MR8: testM(e, 1, false); return;
-    case OP_TEST_MI8: testM(e, 1, true); return;
+    case OP_TEST_RR8 + 0: testR(e, 1, false); return;
+    case OP_TEST_RI8 + 0: testR(e, 1, true); return;
+    case OP_TEST_MR8 + 0: testM(e, 1, false); return;
+    case OP_TEST_MI8 + 0: testM(e, 1, true); return;
     case OP_MOV_RR + 0: wr(fE(e), rd(fG(e), 4), 4); return;
     case OP_MOV_RR + 1: wr(fE(e), rd(fG(e), 8), 8); return;
     case OP_MOV_RI + 0: wr(fE(e), fImm(e), 4); return;
@@ -369,11 +394,11 @@ function popR(e: u32): void {
     case OP_MOV_MR + 1: movM(e, 8, false); return;
     case OP_MOV_MI + 0: movM(e, 4, true); return;
     case OP_MOV_MI + 1: movM(e, 8, true); return;
-    case OP_MOV_RR8: wr(fE(e), rd(fG(e), 1), 1); return;
-    case OP_MOV_RI8: wr(fE(e), fImm(e), 1); return;
-    case OP_MOV_RM8: movRM(e, 1); return;
-    case OP_MOV_MR8: movM(e, 1, false); return;
-    case OP_MOV_MI8: movM(e, 1, true); return;
+    case OP_MOV_RR8 + 0: wr(fE(e), rd(fG(e), 1), 1); return;
+    case OP_MOV_RI8 + 0: wr(fE(e), fImm(e), 1); return;
+    case OP_MOV_RM8 + 0: movRM(e, 1); return;
+    case OP_MOV_MR8 + 0: movM(e, 1, false); return;
+    case OP_MOV_MI8 + 0: movM(e, 1, true); return;
     case OP_LEA + 0: wr(fG(e), effOffset(e), 4); return;
     case OP_LEA + 1: wr(fG(e), effOffset(e), 8); return;
     case OP_INCDEC_R + 0: incdecR(e, 4); return;
@@ -392,14 +417,14 @@ function popR(e: u32): void {
     case OP_IMUL_RRI + 1: imul3(e, 8, false); return;
     case OP_IMUL_RMI + 0: imul3(e, 4, true); return;
     case OP_IMUL_RMI + 1: imul3(e, 8, true); return;
-    case OP_MOVSXD_RR: movsxd(e, false); return;
-    case OP_MOVSXD_RM: movsxd(e, true); return;
+    case OP_MOVSXD_RR + 0: movsxd(e, false); return;
+    case OP_MOVSXD_RM + 0: movsxd(e, true); return;
     case OP_MOVX_RR + 0: movx(e, 4, false); return;
     case OP_MOVX_RR + 1: movx(e, 8, false); return;
     case OP_MOVX_RM + 0: movx(e, 4, true); return;
     case OP_MOVX_RM + 1: movx(e, 8, true); return;
-    case OP_SETCC_R: wr(fE(e), testCond(fAux(e)) ? 1 : 0, 1); return;
-    case OP_SETCC_M: setccM(e); return;
+    case OP_SETCC_R + 0: wr(fE(e), testCond(fAux(e)) ? 1 : 0, 1); return;
+    case OP_SETCC_M + 0: setccM(e); return;
     case OP_CMOV_RR + 0: cmov(e, 4, false); return;
     case OP_CMOV_RR + 1: cmov(e, 8, false); return;
     case OP_CMOV_RM + 0: cmov(e, 4, true); return;
@@ -420,17 +445,17 @@ function popR(e: u32): void {
     case OP_JCC + 13: if (testCondInline(13)) jumpRel(e); return;
     case OP_JCC + 14: if (testCondInline(14)) jumpRel(e); return;
     case OP_JCC + 15: if (testCondInline(15)) jumpRel(e); return;
-    case OP_JMP: jumpRel(e); return;
-    case OP_CALL: callRel(e); return;
-    case OP_RET: ret(); return;
-    case OP_PUSH_R: push(rd(fE(e), stackSize()), stackSize()); return; // PUSH rSP pushes the old value
-    case OP_POP_R: popR(e); return;
-    case OP_PUSH_I: push(fImm(e) & maskOfSize(stackSize()), stackSize()); return;
-    case OP_CALL_R: callAbs(e, false); return;
-    case OP_JMP_R: jmpAbs(e, false); return;
-    case OP_CALL_M: callAbs(e, true); return;
-    case OP_JMP_M: jmpAbs(e, true); return;
-    case OP_NOP: return;
+    case OP_JMP + 0: jumpRel(e); return;
+    case OP_CALL + 0: callRel(e); return;
+    case OP_RET + 0: ret(); return;
+    case OP_PUSH_R + 0: pushQuick(rd(fE(e), stackSize()), stackSize()); return; // PUSH rSP pushes the old value
+    case OP_POP_R + 0: popR(e); return;
+    case OP_PUSH_I + 0: pushQuick(fImm(e) & maskOfSize(stackSize()), stackSize()); return;
+    case OP_CALL_R + 0: callAbs(e, false); return;
+    case OP_JMP_R + 0: jmpAbs(e, false); return;
+    case OP_CALL_M + 0: callAbs(e, true); return;
+    case OP_JMP_M + 0: jmpAbs(e, true); return;
+    case OP_NOP + 0: return;
     default: return; // op 0 never reaches here (decode-cache.ts hands it to the byte decoder)
   }
 }

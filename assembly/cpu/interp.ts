@@ -15,17 +15,20 @@ import {
 import { faultVector, raiseUD } from './fault';
 import { stopRequested } from '../exit';
 import { deliverFault } from '../platform';
-import { traceInstructions, traceEvent } from '../debug/trace';
+import { traceInstructions, traceEvent, traceHead, traceSetHead, traceInsnAt } from '../debug/trace';
 import { profiling, profNoteMode, profSetRetired } from '../debug/profile';
 import { transNoteMode } from '../debug/transitions';
 import {
-  beginInsn, endInsn, fetch8, setModeCache, invalidateFetchCache, ipStart, mode64, opSize,
+  beginInsn, endInsn, fetch8, setModeCache, invalidateFetchCache, ipStart, mode64, opSize, ripWritten,
+  fetchCursor, skipFetched, ipAt, fetchPageEnd, faultedAt, modeKeyHi,
   lockPfx, rex, prefixOpSize, prefixAdSize, prefixSeg, prefixRep, prefixLock, prefixRex,
 } from './decode';
 import { setRepLimit } from './string';
 import { updateAlignCheck } from './flags';
-import { REP_CHUNK, optDecodeCache } from './options';
+import { REP_CHUNK, optDecodeCache, optDecodedRuns } from './options';
 import { decodedEntry } from './predecode';
+import { DCE_KEY, DCE_LEN, entryFor, entryAfter, keyHigh } from './decode-cache';
+import { tlbGeneration } from '../mmu/tlb';
 import { execDecoded } from './fast-ops';
 import { invalidateAll as invalidateDecodeCache } from './decode-cache';
 import {
@@ -112,6 +115,7 @@ export function execute(budget: u32): u32 {
 }
 
 @inline function runLoop(budget: u32, cached: bool): u32 {
+  if (cached) return runLoopCached(budget);
   let n: u32 = 0;
   while (n < budget) {
     stepInsn(cached);
@@ -125,6 +129,83 @@ export function execute(budget: u32): u32 {
     }
     if (stopRequested) break;
   }
+  return n;
+}
+
+/**
+ * The run loop with the decode cache on: an instruction that has a decoded entry starts a run of
+ * decoded instructions (runDecoded); anything else goes through the byte decoder as in runLoop.
+ */
+@inline function runLoopCached(budget: u32): u32 {
+  let n: u32 = 0;
+  while (n < budget) {
+    beginInsn();
+    const e = decodedEntry();
+    if (e != 0) {
+      n = runDecoded(e, n, budget);
+    } else {
+      if (faultVector == FAULT_NONE) dispatch();
+      endInsn(faultVector == FAULT_NONE);
+      if (traceInstructions) traceEvent(TRACE_KIND_INSN, ipStart, 0);
+      if (faultVector != FAULT_NONE) {
+        setRip(ipStart);
+        deliverFault();
+        refreshMode();
+      } else {
+        n++;
+      }
+    }
+    if (stopRequested) break;
+  }
+  return n;
+}
+
+/**
+ * Runs decoded entry `first` (beginInsn() and decodedEntry() have set it up) and then, while each
+ * next instruction continues in the same fetch page and has a fast entry, that one, without the
+ * per-instruction bookkeeping of beginInsn()/endInsn(): RIP and ipStart are not stored while the run
+ * lasts (no fast op reads them: they use ipNow(), jumpTo() and branchInPage()); they are set when it
+ * ends, at a fault (RIP = the faulting instruction), a jump out of the page (RIP = its target, set by
+ * jumpTo), or a fall-through (RIP = the next instruction). Returns the new retired count.
+ * What fast ops cannot change is read once: the page end, the decode key's high bits, the trace
+ * head (published before anything else may trace). The TLB generation is compared per instruction.
+ * Fast ops never request a stop (only the byte decoder's instructions and fault delivery do).
+ */
+@inline function runDecoded(first: u32, retired: u32, budget: u32): u32 {
+  let e = first;
+  let n = retired;
+  let len = <u32>load<u8>(e, DCE_LEN);
+  let h = fetchCursor() - len;
+  const end = fetchPageEnd();
+  const gen = tlbGeneration;
+  const keyHi = keyHigh(modeKeyHi);
+  const tracing = traceInstructions;
+  let th = tracing ? traceHead() : 0;
+  while (true) {
+    execDecoded(e);
+    if (tracing) traceInsnAt(th++, ipAt(h));
+    if (faultVector != FAULT_NONE) {
+      if (tracing) traceSetHead(th);
+      endInsn(false);
+      faultedAt(h);
+      setRip(ipStart);
+      deliverFault();
+      refreshMode();
+      return n;
+    }
+    n++;
+    if (ripWritten || !optDecodedRuns) break; // a jump out of the page: RIP is its target
+    const next = fetchCursor();
+    if (n >= budget || next >= end || tlbGeneration != gen) break;
+    e = next == h + len ? entryAfter(e, len) : entryFor(next);
+    h = next;
+    if (load<u64>(e, DCE_KEY) != (<u64>h | keyHi)) break; // not decoded yet: decodedEntry() will
+    len = <u32>load<u8>(e, DCE_LEN);
+    if (len == 0) break; // the byte decoder's
+    skipFetched(len);
+  }
+  if (tracing) traceSetHead(th);
+  endInsn(true);
   return n;
 }
 

@@ -9,7 +9,7 @@ import {
   FLAG_CF, FLAG_DF, FLAG_ZF,
 } from './state';
 import {
-  opSize, adSize, rex, segOvr, mode64, lockPfx, fetch8, fetch16, fetch32, fetch64, fetchImm,
+  opSize, adSize, rex, segOvr, mode64, lockPfx, pfx66, repPfx, fetch8, fetch16, fetch32, fetch64, fetchImm,
 } from './decode';
 import {
   decodeModrm, decodeModrmByte, modIsReg, modReg, modDigit, readE, writeBackE, writeE, readG, writeG,
@@ -221,7 +221,8 @@ export function BSWAP(r: i32): void {
 /** MOVNTI My, Gy (0F C3): a plain store (the non-temporal hint has no meaning here). */
 export function MOVNTI(): void {
   decodeModrm();
-  if (modIsReg) { raiseUD(); return; }
+  // NP (SDM vol. 2 3.1.1.1): a 66, F2 or F3 prefix makes it #UD, as does a register operand.
+  if (modIsReg || pfx66 || repPfx != 0) { raiseUD(); return; }
   const size: u32 = opSize == 8 ? 8 : 4;
   writeE(readG(size), size);
 }

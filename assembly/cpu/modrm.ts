@@ -14,7 +14,7 @@ import {
   fetch8, fetch16, fetch32, fetchS8, adSize, rex, segOvr, mode64, ipNow,
 } from './decode';
 import {
-  read8, read16, read32, read64, write8, writeNAs, isUser, translate, ACC_READ, ACC_WRITE,
+  read8, read16, read32, read64, write8, writeNAs, isUser, translate, tlbHit, ACC_READ, ACC_WRITE,
 } from '../mmu/access';
 
 // Access kinds for segment checks.
@@ -220,6 +220,74 @@ export function writeMem(lin: u64, v: u64, size: u32): void {
   // #PF address is where the missing page begins), before writing anything.
   if ((<u32>lin & 0xfff) > 0x1000 - size && !probeWriteSplit(lin)) return;
   writeNAs(lin, v, size, isUser());
+}
+
+// ---- Quick paths for the decoded-instruction executor (cpu/fast-ops.ts) ----
+// Inline copies of the commonest case of segLinear / readMem / writeMem / readForWrite: a flat data
+// segment (or 64-bit mode without FS/GS), no alignment checking, an access inside one page that the
+// TLB grants. Anything else calls the full path, which makes every check again (the quick tests
+// have no side effect, so taking the full path after them changes nothing).
+
+/** segLinear() for data accesses. */
+@inline export function segLinearQuick(seg: i32, off: u64, size: u32, acc: u32, stackRef: bool): u64 {
+  if (!alignCheck) {
+    if (mode64) {
+      // Canonical for every byte: checked for 8 bytes from off, a superset of any size <= 8.
+      if (seg < FS && ((off + 0x800000000000) >> 48) == 0 && ((off + 0x800000000007) >> 48) == 0) return off;
+    } else {
+      const attr = segAttr(seg);
+      const want = ATTR_P | ATTR_S | ATTR_RW; // present, writable expand-up data: reads and writes pass
+      if ((attr & (want | ATTR_CODE | ATTR_DC)) == want && off + <u64>(size - 1) <= <u64>segLimit(seg)) {
+        return (segBase(seg) + off) & 0xffffffff;
+      }
+    }
+  }
+  return segLinear(seg, off, size, acc, stackRef);
+}
+/** readMem() (no fault pending). */
+@inline export function readQuick(lin: u64, size: u32): u64 {
+  if ((<u32>lin & 0xfff) <= 0x1000 - size) {
+    const h = tlbHit(lin, ACC_READ, isUser());
+    if (h != 0) return loadN(h, size);
+  }
+  return readMem(lin, size);
+}
+/** writeMem() (no fault pending). */
+@inline export function writeQuick(lin: u64, v: u64, size: u32): void {
+  if ((<u32>lin & 0xfff) <= 0x1000 - size) {
+    const h = tlbHit(lin, ACC_WRITE, isUser());
+    if (h != 0) { storeN(h, v, size); return; }
+  }
+  writeMem(lin, v, size);
+}
+/** readForWrite() (no fault pending); writeBackQuick() completes it. */
+@inline export function readForWriteQuick(lin: u64, size: u32): u64 {
+  if ((<u32>lin & 0xfff) <= 0x1000 - size) {
+    const h = tlbHit(lin, ACC_WRITE, isUser());
+    if (h != 0) {
+      eaLin = lin;
+      eaHost = h;
+      return loadN(h, size);
+    }
+  }
+  return readForWrite(lin, size);
+}
+@inline export function writeBackQuick(v: u64, size: u32): void {
+  const h = eaHost;
+  if (h != 0) { storeN(h, v, size); return; }
+  writeMem(eaLin, v, size);
+}
+@inline function loadN(h: u32, size: u32): u64 {
+  if (size == 4) return <u64>load<u32>(h);
+  if (size == 8) return load<u64>(h);
+  if (size == 2) return <u64>load<u16>(h);
+  return <u64>load<u8>(h);
+}
+@inline function storeN(h: u32, v: u64, size: u32): void {
+  if (size == 4) store<u32>(h, <u32>v);
+  else if (size == 8) store<u64>(h, v);
+  else if (size == 2) store<u16>(h, <u16>v);
+  else store<u8>(h, <u8>v);
 }
 
 /** Reads `size` bytes at seg:off (segment checks, then paging). */

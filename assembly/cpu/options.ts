@@ -11,12 +11,15 @@ export let optCodePageCache: bool = true;
 export let optFastRepString: bool = true;
 /** Pre-decoded instructions keyed by machine address (cpu/decode-cache.ts, predecode.ts, fast-ops.ts). */
 export let optDecodeCache: bool = true;
+/** Runs of decoded instructions without per-instruction bookkeeping (interp.ts runDecoded); off: runs of one. */
+export let optDecodedRuns: bool = true;
 
 export function setOptCodePageCache(on: bool): void {
   optCodePageCache = on;
   invalidateFetchCache(); // drop the page already cached, so "off" takes effect at the next instruction
 }
 export function setOptFastRepString(on: bool): void { optFastRepString = on; }
+export function setOptDecodedRuns(on: bool): void { optDecodedRuns = on; }
 export function setOptDecodeCache(on: bool): void {
   optDecodeCache = on;
   invalidateDecodeCache(); // entries made before "off" must not survive to the next "on"

@@ -1,7 +1,8 @@
 // The pre-decoder of the decode cache (cpu/decode-cache.ts): turns the bytes of one instruction into a
 // 32-byte entry that cpu/fast-ops.ts executes without decoding again (Intel SDM vol. 2, chapter 2 and
 // appendix A, for the hot integer forms of 32-bit and 64-bit code). Anything else, and any form with
-// a 66, 67, F0, F2 or F3 prefix, gets op 0 (the byte decoder in interp.ts runs it), as does 16-bit code.
+// a 66, 67, F0, F2 or F3 prefix (except the 66-padded NOPs), gets op 0 (the byte decoder in
+// interp.ts runs it), as does 16-bit code.
 // Entry layout (after the u64 key at +0):
 //   +8 u16 op   +10 u8 len   +11 u8 g (G register, as a byte offset into CPU_GPR)
 //   +12 u8 e    (E register, or the base register of a memory operand; BASE_NONE / BASE_RIP)
@@ -253,11 +254,14 @@ function parse(host: u32, limit: u32, e: u32): u32 {
   mIsReg = true;
   mRm = 0;
   let b: u32 = 0;
-  // Segment overrides (the last one wins); any other legacy prefix makes the form generic.
+  let op66 = false;
+  // Segment overrides (the last one wins) and 66 (only the NOP forms take it, see below); any other
+  // legacy prefix makes the form generic.
   for (let n = 0; ; n++) {
-    if (p >= lim || n > 3) return OP_GENERIC;
+    if (p >= lim || n > 7) return OP_GENERIC;
     b = load<u8>(p);
-    if (b == 0x26) { if (!mode64) segOvr = ES; } // 64-bit mode: CS DS ES SS are null prefixes (decode.ts)
+    if (b == 0x66) op66 = true;
+    else if (b == 0x26) { if (!mode64) segOvr = ES; } // 64-bit mode: CS DS ES SS are null prefixes (decode.ts)
     else if (b == 0x2e) { if (!mode64) segOvr = CS; }
     else if (b == 0x36) { if (!mode64) segOvr = SS; }
     else if (b == 0x3e) { if (!mode64) segOvr = DS; }
@@ -277,6 +281,16 @@ function parse(host: u32, limit: u32, e: u32): u32 {
   if (b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3 || b == 0x26 || b == 0x2e ||
     b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65) return OP_GENERIC;
   p++;
+  // Compilers pad with 66 (and segment) prefixed NOPs: 66 90 (XCHG AX,AX) and 66 [2E] 0F 1F /0
+  // (NOP Ew), which fall into loops and so run often. A 66 prefix on anything else: byte decoder.
+  if (op66) {
+    if (b == 0x90 && (rex & 1) == 0) { emit(e, OP_NOP, 0, 0); return OP_NOP; }
+    if (b != 0x0f || p >= lim || load<u8>(p) != 0x1f) return OP_GENERIC;
+    p++;
+    if (!parseModrm()) return OP_GENERIC;
+    emit(e, OP_NOP, 0, 0);
+    return OP_NOP;
+  }
   if (b == 0x0f) return parse0F(e);
   if (b < 0x40) {
     if ((b & 7) >= 6) return OP_GENERIC; // segment pushes/pops, prefixes, BCD

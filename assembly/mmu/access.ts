@@ -19,12 +19,16 @@ export { ACC_READ, ACC_WRITE, ACC_EXEC };
 
 /** Host offset of `linear` for access `acc` with privilege `user`, or 0 after raising #PF. */
 @inline export function translateAs(linear: u64, acc: u32, user: bool): u32 {
-  const host = tlbLookup(linear, rightFor(acc, user));
-  if (host != 0) {
-    store<u64>(CNT_BASE + CNT_TLB_HITS, load<u64>(CNT_BASE + CNT_TLB_HITS) + 1);
-    return host;
-  }
+  const host = tlbHit(linear, acc, user);
+  if (host != 0) return host;
   return translateMiss(linear, acc, user);
+}
+
+/** The TLB's answer for `linear` (counted as a hit), or 0 on a miss (nothing raised, nothing counted). */
+@inline export function tlbHit(linear: u64, acc: u32, user: bool): u32 {
+  const host = tlbLookup(linear, rightFor(acc, user));
+  if (host != 0) store<u64>(CNT_BASE + CNT_TLB_HITS, load<u64>(CNT_BASE + CNT_TLB_HITS) + 1);
+  return host;
 }
 
 /** A TLB miss: the current address space's shadow, else the page walk. */

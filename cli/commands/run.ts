@@ -46,6 +46,7 @@ interface RunOptions {
   tlb: boolean;
   shadows: boolean;
   decodeCache: boolean;
+  decodedRuns: boolean;
   audit?: boolean;
   pageTables?: string;
   clock: 'realtime' | 'deterministic';
@@ -80,6 +81,7 @@ export function register(program: Command): void {
     .option('--no-tlb', 'switch the software TLB off (every access uses the shadows or walks the page tables)')
     .option('--no-shadows', 'switch the shadow page tables off (a CR3 change flushes the TLB; docs/shadow-page-tables.md)')
     .option('--no-decode-cache', 'switch the decoded-instruction cache off')
+    .option('--no-decoded-runs', 'run each decoded instruction on its own (no runs without per-instruction bookkeeping)')
     .option('--audit', 'check the TLB and the shadows against the guest page tables after every page-table operation; exit 1 on a disagreement')
     .option('--page-tables <va>', 'at exit, print the guest page-table entries, shadow and TLB entries for VA[,pages] (hex), e.g. 0xffffffff81000000,4')
     .option('--profile', 'print at exit what each hypercall cost: count, mean, p50, p99, share of the run (docs/profiler.md)')
@@ -158,7 +160,9 @@ async function run(kernelArg: string | undefined, options: RunOptions): Promise<
     extra: options.cmdline ?? '',
     maxInstructions: options.maxInstructions,
     clock: options.clock,
-    switches: { tlb: options.tlb, shadows: options.shadows, decodeCache: options.decodeCache },
+    switches: {
+      tlb: options.tlb, shadows: options.shadows, decodeCache: options.decodeCache, decodedRuns: options.decodedRuns,
+    },
     auditPageTables: !!options.audit,
   };
   let pageTablesArg: { va: bigint; count: number } | undefined;
