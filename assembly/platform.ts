@@ -49,6 +49,7 @@ export const SOFTINT_INT1: u32 = 3; // F1 (ICEBP)
  */
 export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
   if (isBare()) { bare.softwareInterrupt(vector, nextRip, kind); return; }
+  if (!transOn) { xen.softwareInterrupt(vector, nextRip, kind); return; } // the usual case: nothing to record
   if (kind == SOFTINT_INTN && vector == 0x82 && load<u32>(DOM_BASE + DOM_GUEST_TYPE) == GUEST_PV32 && (transMode() & 3) == 1) {
     enterHypercall(false);
   } else {
@@ -61,6 +62,7 @@ export function softwareInterrupt(vector: u32, nextRip: u64, kind: u32): void {
 /** SYSCALL executed at RIP (EFER.SCE is assumed on); `nextRip` follows it. */
 export function syscallInstruction(nextRip: u64): void {
   if (isBare()) { bare.syscallInstruction(nextRip); return; }
+  if (!transOn) { xen.syscallInstruction(nextRip); return; } // the usual case: nothing to record
   if (load<u32>(DOM_BASE + DOM_GUEST_TYPE) == GUEST_PV64 && (transMode() & TRANS_MODE_KERNEL) != 0) enterHypercall(true);
   else transEnter(TRANS_K_SYSCALL, 0, TRANS_NO_SUB, 0);
   xen.syscallInstruction(nextRip);

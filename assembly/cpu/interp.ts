@@ -25,7 +25,7 @@ import {
 } from './decode';
 import { setRepLimit } from './string';
 import { updateAlignCheck } from './flags';
-import { REP_CHUNK, optDecodeCache, optDecodedRuns } from './options';
+import { REP_CHUNK, optDecodeCache, optDecodedRuns, optCodePageCache } from './options';
 import { decodedEntry } from './predecode';
 import { DCE_KEY, DCE_LEN, entryFor, entryAfter, keyHigh } from './decode-cache';
 import { tlbGeneration } from '../mmu/tlb';
@@ -180,6 +180,7 @@ export function execute(budget: u32): u32 {
   const gen = tlbGeneration;
   const keyHi = keyHigh(modeKeyHi);
   const tracing = traceInstructions;
+  const runs = optDecodedRuns && optCodePageCache; // either switch off: runs of one instruction
   let th = tracing ? traceHead() : 0;
   while (true) {
     execDecoded(e);
@@ -194,14 +195,14 @@ export function execute(budget: u32): u32 {
       return n;
     }
     n++;
-    if (ripWritten || !optDecodedRuns) break; // a jump out of the page: RIP is its target
+    if (ripWritten || !runs) break; // a jump out of the page: RIP is its target
     const next = fetchCursor();
     if (n >= budget || next >= end || tlbGeneration != gen) break;
     e = next == h + len ? entryAfter(e, len) : entryFor(next);
     h = next;
     if (load<u64>(e, DCE_KEY) != (<u64>h | keyHi)) break; // not decoded yet: decodedEntry() will
     len = <u32>load<u8>(e, DCE_LEN);
-    if (len == 0) break; // the byte decoder's
+    if (len == 0 || h + len > end) break; // the byte decoder's, or cut by the CS limit (#GP there)
     skipFetched(len);
   }
   if (tracing) traceSetHead(th);

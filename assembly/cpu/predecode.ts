@@ -220,8 +220,10 @@ function emitByteE(e: u32, op: u32, g: u32, aux: u32): void {
   const key = entryKey(h, modeKeyHi);
   if (load<u64>(e, DCE_KEY) != key) predecodeMiss(h, e, key);
   const len = <u32>load<u8>(e, DCE_LEN); // 0 for op 0
+  // An entry decoded under another CS may run past this CS's limit: the byte decoder raises the #GP.
+  if (len == 0 || h + len > fetchWindowEnd()) return 0;
   skipFetched(len);
-  return len != 0 ? e : 0;
+  return e;
 }
 function predecodeMiss(h: u32, e: u32, key: u64): void {
   countMiss();

@@ -4,7 +4,10 @@
 // (that is how Xen gets to emulate them) and are implemented for CPL 0. CLI/STI and IN/OUT follow
 // the IOPL rule. The MSRs without a slot in layout.ts (STAR, LSTAR, SYSENTER_*, TSC_AUX, PAT, DRn,
 // CR8) are module globals here until the layout gives them one.
-import { EXIT_BLOCKED, CPU_BASE, CPU_GDTR_BASE, CPU_GDTR_LIMIT, CPU_IDTR_BASE, CPU_IDTR_LIMIT, CPU_CR3, CPU_KERNEL_GS_BASE } from '../layout';
+import {
+  EXIT_BLOCKED, CPU_BASE, CPU_GDTR_BASE, CPU_GDTR_LIMIT, CPU_IDTR_BASE, CPU_IDTR_LIMIT, CPU_CR0, CPU_CR3, CPU_EFER,
+  CPU_CPL, CPU_RFLAGS, CPU_SEG, SEG_STRIDE, CPU_KERNEL_GS_BASE,
+} from '../layout';
 import { raiseGP, raiseUD, faulted } from './fault';
 import {
   getReg64, setReg64, getReg32, setReg32, getCpl, getCr0, setCr0, getCr3, getCr4, setCr4, getEfer, setEfer, setCr2, getCr2,
@@ -30,6 +33,8 @@ import { shadowSwitch, translationsReset } from '../mmu/shadow';
 import { refreshMode, translationsChanged } from './interp';
 import { VERx, STORE_SYSSEG, LOAD_SYSSEG } from './segments';
 import { FEATURE_SMAP, FEATURE_RDTSCP } from './features';
+import { profiling } from '../debug/profile';
+import { transOn } from '../debug/transitions';
 
 export const CR4_TSD: u64 = 1 << 2;
 export const CR4_DE: u64 = 1 << 3;
@@ -77,12 +82,44 @@ let dr7: u64 = 0x400;
 @inline function iopl(): u32 { return (<u32>rawFlags() & FLAG_IOPL) >> 12; }
 
 // ---- Software interrupts and fast system calls: platform hooks ----
+// A hook may leave the CPU in another mode (a bounce into the guest kernel), so refreshMode() follows
+// it; but most hooks are hypercalls that return where they were made, where a refresh would only drop
+// the fetch page (for the next instruction to refill). So the hook is bracketed by a snapshot of what
+// refreshMode() reads: the CS and SS caches, CR0, EFER, CPL and mode, RFLAGS.AC; when none of it
+// changed, the refresh would recompute the same values and is skipped. While the profiler or the
+// transitions ring records, it always runs (its mode notes are theirs).
+const CS_CACHE: u32 = CPU_BASE + CPU_SEG + <u32>CS * SEG_STRIDE;
+const SS_CACHE: u32 = CPU_BASE + CPU_SEG + <u32>SS * SEG_STRIDE;
+let snapCs: u64 = 0, snapCsBase: u64 = 0, snapSs: u64 = 0, snapCr0: u64 = 0, snapEfer: u64 = 0, snapCplMode: u64 = 0;
+let snapAc: u32 = 0;
+
+@inline function snapshotMode(): void {
+  snapCs = load<u64>(CS_CACHE); // selector, attributes, limit
+  snapCsBase = load<u64>(CS_CACHE, 8);
+  snapSs = load<u64>(SS_CACHE);
+  snapCr0 = load<u64>(CPU_BASE + CPU_CR0);
+  snapEfer = load<u64>(CPU_BASE + CPU_EFER);
+  snapCplMode = load<u64>(CPU_BASE + CPU_CPL); // CPU_CPL and CPU_MODE, adjacent u32s
+  snapAc = load<u32>(CPU_BASE + CPU_RFLAGS) & FLAG_AC;
+}
+
+/** After a hook: refreshMode() unless it faulted or left every input of refreshMode() unchanged. */
+function refreshAfterHook(): void {
+  if (faulted()) return;
+  if (!profiling() && !transOn && load<u64>(CS_CACHE) == snapCs && load<u64>(CS_CACHE, 8) == snapCsBase &&
+      load<u64>(SS_CACHE) == snapSs && load<u64>(CPU_BASE + CPU_CR0) == snapCr0 &&
+      load<u64>(CPU_BASE + CPU_EFER) == snapEfer && load<u64>(CPU_BASE + CPU_CPL) == snapCplMode &&
+      (load<u32>(CPU_BASE + CPU_RFLAGS) & FLAG_AC) == snapAc) return;
+  refreshMode();
+}
+
 function softInt(vector: u32, kind: u32): void {
   const next = ipNow();
   setRip(ipStart);
   markRipWritten();
+  snapshotMode();
   softwareInterrupt(vector, next, kind);
-  if (!faulted()) refreshMode();
+  refreshAfterHook();
 }
 /** INT Ib (CD). */
 export function INT_Ib(): void {
@@ -103,16 +140,18 @@ export function SYSCALL(): void {
   const next = ipNow();
   setRip(ipStart);
   markRipWritten();
+  snapshotMode();
   syscallInstruction(next);
-  if (!faulted()) refreshMode();
+  refreshAfterHook();
 }
 /** SYSENTER (0F 34). */
 export function SYSENTER(): void {
   const next = ipNow();
   setRip(ipStart);
   markRipWritten();
+  snapshotMode();
   sysenterInstruction(next);
-  if (!faulted()) refreshMode();
+  refreshAfterHook();
 }
 
 /** Loads a flat segment cache as SYSRET/SYSEXIT do (fixed attributes, base 0, limit 4G). */

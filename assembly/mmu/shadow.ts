@@ -8,7 +8,8 @@
 // Invariants: (1) every shadow and TLB entry of a slot was derived through a chain of table frames
 // each of which has a reverse-map record covering that slot and the entry's address; (2) a change to
 // a present guest entry calls shadowEntryChanged before the guest runs again; (3) with shadows off
-// nothing here runs and the TLB is untagged and flushed on every CR3 change, as before.
+// nothing here runs and the TLB is untagged and flushed on every CR3 change, as before; (4) bit s
+// of index bucket bucketOf(r) is set exactly when slot s is in use with root r (the switch's lookup).
 import {
   SHADOW_BASE, SHADOW_SLOTS, SHADOW_SLOT_ENTRIES, SHADOW_SLOT_BYTES, SHADOW_SIZE, SHADOW_META_BASE, SHADOW_META_SIZE,
   SHADOW_META_STRIDE, SHADOW_META_ROOT, SHADOW_META_USED, SHADOW_META_IN_USE, SHADOW_META_FILLED,
@@ -29,6 +30,15 @@ const RMAP_LEVEL_MASK: u64 = 7;
 const RMAP_PROBES: u32 = 16;
 
 let useClock: u64 = 0;
+
+// The index by root that a CR3 load searches instead of every slot: INDEX_BUCKETS u32 masks of slots
+// (SHADOW_SLOTS <= 32), bucket = a multiplicative hash of the root's frame. Static data, not a region
+// of the map: only this file reads it, and shadowResetAll empties it with the slots.
+const INDEX_BUCKETS: u32 = 64;
+const INDEX: u32 = <u32>memory.data(INDEX_BUCKETS * 4, 4);
+@inline function bucketOf(root: u64): u32 { return INDEX + (((<u32>(root >> 12) * 0x9e3779b1) >> 26) << 2); }
+@inline function indexAdd(slot: i32, root: u64): void { const b = bucketOf(root); store<u32>(b, load<u32>(b) | (<u32>1 << <u32>slot)); }
+@inline function indexRemove(slot: i32, root: u64): void { const b = bucketOf(root); store<u32>(b, load<u32>(b) & ~(<u32>1 << <u32>slot)); }
 
 @inline function bump(counter: u32, n: u64 = 1): void {
   store<u64>(CNT_BASE + counter, load<u64>(CNT_BASE + counter) + n);
@@ -66,6 +76,7 @@ export function shadowSetEnabled(on: bool, isPv: bool): void {
 export function shadowResetAll(count: bool): void {
   memory.fill(SHADOW_BASE, 0, SHADOW_SIZE);
   memory.fill(SHADOW_META_BASE, 0, SHADOW_META_SIZE);
+  memory.fill(INDEX, 0, INDEX_BUCKETS * 4);
   memory.fill(RMAP_BASE, 0, RMAP_SIZE);
   shadowSlot = -1;
   tlbSetAsid(0);
@@ -89,24 +100,31 @@ export function translationsReset(): void {
 export function shadowSwitch(cr3: u64): void {
   if (!shadowActive) { tlbFlushAll(); return; }
   useClock++;
-  let free: i32 = -1, lru: i32 = 0;
-  let lruUse: u64 = <u64>-1;
-  for (let s: i32 = 0; s < <i32>SHADOW_SLOTS; s++) {
+  // A known address space: its slot through the index (usually the only bit of its bucket).
+  for (let mask = load<u32>(bucketOf(cr3)); mask != 0; mask &= mask - 1) {
+    const s = <i32>ctz(mask);
     const m = meta(s);
-    if (load<u32>(m, SHADOW_META_IN_USE) == 0) { if (free < 0) free = s; continue; }
     if (load<u64>(m, SHADOW_META_ROOT) == cr3) {
       store<u64>(m, useClock, SHADOW_META_USED);
       if (s != shadowSlot) { shadowSlot = s; tlbSetAsid(<u32>s + 1); }
       bump(CNT_SHADOW_SWITCHES);
       return;
     }
+  }
+  // A new one: the first free slot, else the least recently used.
+  let free: i32 = -1, lru: i32 = 0;
+  let lruUse: u64 = <u64>-1;
+  for (let s: i32 = 0; s < <i32>SHADOW_SLOTS; s++) {
+    const m = meta(s);
+    if (load<u32>(m, SHADOW_META_IN_USE) == 0) { free = s; break; }
     const used = load<u64>(m, SHADOW_META_USED);
     if (used < lruUse) { lruUse = used; lru = s; }
   }
   const s = free >= 0 ? free : lru;
-  if (free < 0) dropSlot(s);
+  if (free < 0) { dropSlot(s); indexRemove(s, slotRoot(s)); }
   const m = meta(s);
   store<u64>(m, cr3, SHADOW_META_ROOT);
+  indexAdd(s, cr3);
   store<u64>(m, useClock, SHADOW_META_USED);
   store<u32>(m, 1, SHADOW_META_IN_USE);
   store<u32>(m, 0, SHADOW_META_FILLED);
@@ -134,6 +152,7 @@ export function shadowRootGone(mfn: u64): void {
     if (s != shadowSlot && slotInUse(s) && (slotRoot(s) >> 12) == mfn) {
       dropSlot(s);
       store<u32>(meta(s), 0, SHADOW_META_IN_USE);
+      indexRemove(s, slotRoot(s));
     }
   }
 }

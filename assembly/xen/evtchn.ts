@@ -32,7 +32,7 @@ export const EVTCHNOP_unmask: u32 = 9;
 @inline export function maxPorts(): u32 { return isPv64() ? EVTCHN_MAX_PORTS : 1024; }
 
 /** Host offset of vCPU 0's vcpu_info (the shared_info slot unless the guest registered another). */
-export function vcpuInfoHost(): u32 {
+@inline export function vcpuInfoHost(): u32 {
   const ma = load<u64>(DOM_BASE + DOM_VCPU + PV_VCPU_INFO_MA);
   if (ma != 0) return machineHost(ma);
   return frameHost(<u64>load<u32>(DOM_BASE + DOM_SHARED_INFO_MFN));

@@ -2,7 +2,7 @@
 // with the guest kernel's rights in the current address space. A bad pointer is never a guest #PF
 // and never an emulator trap: the fault is swallowed and the hypercall returns -EFAULT.
 // Invariant: after any function here returns, no fault is pending (cpu/fault.ts).
-import { read8As, read16As, read32As, read64As, write8As, writeNAs, probeWriteAs, isUser } from '../mmu/access';
+import { read8As, read16As, read32As, read64As, write8As, writeNAs, probeWriteAs, isUser, translateAs, ACC_READ } from '../mmu/access';
 import { faulted, clearFault } from '../cpu/fault';
 
 /** True when the last guest access of a hypercall failed; reading it clears the state. */
@@ -19,6 +19,19 @@ export function guestRead8(va: u64): u32 { const v = read8As(va, isUser()); retu
 export function guestRead16(va: u64): u32 { const v = read16As(va, isUser()); return check() ? v : 0; }
 export function guestRead32(va: u64): u32 { const v = read32As(va, isUser()); return check() ? v : 0; }
 export function guestRead64(va: u64): u64 { const v = read64As(va, isUser()); return check() ? v : 0; }
+/**
+ * One translation for a small structure: the host address of the `len` bytes at `va` when they lie
+ * in one page and are readable (the caller loads the fields directly, as guestRead* would), else 0:
+ * with guestFault set when the page is not readable, clear when the bytes cross a page boundary
+ * (the caller then reads field by field).
+ */
+export function guestReadSpan(va: u64, len: u32): u32 {
+  if ((<u32>va & 0xfff) + len > 0x1000) return 0;
+  const h = translateAs(va, ACC_READ, isUser());
+  if (h == 0) check();
+  return h;
+}
+
 /** Reads a guest `unsigned long`: 8 bytes for PV64, 4 for PV32. */
 export function guestReadLong(va: u64, is64: bool): u64 { return is64 ? guestRead64(va) : <u64>guestRead32(va); }
 

@@ -202,6 +202,34 @@ export function getPageType(mfn: u64, type: u32, paeXenL2: bool): i64 {
   return 0;
 }
 
+/**
+ * getPageType(mfn, type, false) for its commonest case, a frame already in use with that type (a
+ * pinned table loaded as a base, a page mapped writable once more): only the count moves. Every other
+ * case (first use, another type, a count at its limit, the PAE flavour, freed) takes the full path.
+ */
+@inline export function getPageTypeHeld(mfn: u64, type: u32): i64 {
+  if (mfn < <u64>nrPages) {
+    const info = infoAt(<u32>mfn);
+    const w = load<u32>(info); // u8 type | u8 flags << 8 | u16 count << 16
+    const flags = (w >> 8) & (PGF_VALIDATED | PGF_PAE_XEN_L2 | PGF_FREED);
+    const count = w >> 16;
+    if ((w & 0xff) == type && flags == PGF_VALIDATED && count - 1 < TYPE_COUNT_MAX - 1) {
+      store<u16>(info, <u16>(count + 1), 2);
+      return 0;
+    }
+  }
+  return getPageType(mfn, type, false);
+}
+
+/** putPageType when the frame keeps other references (the count stays above 0), else the full path. */
+@inline export function putPageTypeHeld(mfn: u64): void {
+  if (mfn < <u64>nrPages) {
+    const count = frameCount(<u32>mfn);
+    if (count > 1) { setCount(<u32>mfn, count - 1); return; }
+  }
+  putPageType(mfn);
+}
+
 /** Drops one type reference; a page table whose count reaches 0 releases what its entries hold. */
 export function putPageType(mfn: u64): void {
   if (mfn >= <u64>nrPages) return; // Xen-owned shared frames are not counted

@@ -10,7 +10,7 @@ import { DOM_BASE, DOM_DOMID, M2P_BASE, HOST_DOMID } from '../layout';
 import { frameHost } from '../mmu/machine';
 import { codeWritten } from '../cpu/decode-cache';
 import { isPv64 } from './domain';
-import { guestRead32, guestRead64, guestWrite32, guestFault, beginGuestAccess } from './guest-mem';
+import { guestRead32, guestRead64, guestReadSpan, guestWrite32, guestFault, beginGuestAccess } from './guest-mem';
 import {
   ownsFrame, ownsRam, frameType, frameCount, frameFlags, getPageType, putPageType, modEntry, requestFlush,
   flushIfPending, resetFailure, guestRangeOk, lastUpdateDroppedPresent, PGT_L1, PGT_L4, PGT_WRITABLE, PGF_VALIDATED,
@@ -67,8 +67,15 @@ export function doMmuUpdate(reqs: u64, countArg: u64, pdone: u64, foreigndom: u6
     const io = owner == OWNER_IO;
     for (; i < count; i++) {
       const req = reqs + <u64>i * 16;
-      const ptr = guestRead64(req);
-      const val = guestRead64(req + 8);
+      let ptr: u64 = 0, val: u64 = 0;
+      const h = guestReadSpan(req, 16); // the usual case: one translation for the whole request
+      if (h != 0) {
+        ptr = load<u64>(h);
+        val = load<u64>(h, 8);
+      } else if (!guestFault) { // it crosses a page: field by field
+        ptr = guestRead64(req);
+        val = guestRead64(req + 8);
+      }
       if (guestFault) { rc = -EFAULT; break; }
       const cmd = <u32>ptr & 7;
       switch (cmd) {

@@ -13,9 +13,9 @@ import { tlbFlushAll, tlbInvalidatePage } from '../mmu/tlb';
 import { shadowActive } from '../mmu/shadow';
 import { isPv64 } from './domain';
 import { pvGet64, pvSet64, pvGet32, pvSet32, inGuestKernel, loadCr3 } from './vcpu';
-import { guestRead32, guestRead64, guestReadLong, guestWrite32, guestFault, beginGuestAccess } from './guest-mem';
+import { guestRead32, guestRead64, guestReadLong, guestReadSpan, guestWrite32, guestFault, beginGuestAccess } from './guest-mem';
 import {
-  ownsRam, ownsFrame, getPageType, putPageType, pinTable, unpinTable, flushIfPending, resetFailure, guestRangeOk,
+  ownsRam, ownsFrame, getPageType, putPageType, getPageTypeHeld, putPageTypeHeld, pinTable, unpinTable, flushIfPending, resetFailure, guestRangeOk,
   guestAddrOk, PGT_L1, PGT_L2, PGT_L3, PGT_L4, PGT_WRITABLE,
 } from './mm';
 import { DOMID_SELF, DOMID_IO, DOMID_XEN, MMU_UPDATE_PREEMPTED } from './mmu-update';
@@ -65,9 +65,17 @@ export function doMmuextOp(ops: u64, countArg: u64, pdone: u64, foreigndom: u64)
   let i: u32 = 0;
   for (; i < count; i++) {
     const op = ops + <u64>i * size;
-    const cmd = guestRead32(op);
-    const arg1 = pv64 ? guestRead64(op + 8) : <u64>guestRead32(op + 4);
-    const arg2 = pv64 ? guestRead64(op + 16) : <u64>guestRead32(op + 8);
+    let cmd: u32 = 0, arg1: u64 = 0, arg2: u64 = 0;
+    const h = guestReadSpan(op, <u32>size); // the usual case: one translation for the whole op
+    if (h != 0) {
+      cmd = load<u32>(h);
+      arg1 = pv64 ? load<u64>(h, 8) : <u64>load<u32>(h, 4);
+      arg2 = pv64 ? load<u64>(h, 16) : <u64>load<u32>(h, 8);
+    } else if (!guestFault) { // it crosses a page: field by field
+      cmd = guestRead32(op);
+      arg1 = pv64 ? guestRead64(op + 8) : <u64>guestRead32(op + 4);
+      arg2 = pv64 ? guestRead64(op + 16) : <u64>guestRead32(op + 8);
+    }
     if (guestFault) { rc = -EFAULT; break; }
     rc = mmuextOne(cmd, arg1, arg2, pv64);
     beginGuestAccess();
@@ -130,10 +138,10 @@ export function newBaseptr(mfn: u64): i64 {
   const old = pvGet64(PV_KERNEL_CR3) >> 12;
   if (mfn != old || old == 0) {
     if (!ownsRam(mfn)) return -EINVAL;
-    const rc = getPageType(mfn, pv64 ? PGT_L4 : PGT_L3, false);
+    const rc = getPageTypeHeld(mfn, pv64 ? PGT_L4 : PGT_L3); // a pinned table: only its count moves
     if (rc != 0) { flushIfPending(); return rc; }
     pvSet64(PV_KERNEL_CR3, mfn << 12);
-    if (old != 0) putPageType(old);
+    if (old != 0) putPageTypeHeld(old);
   }
   if (!pv64 || inGuestKernel()) loadCr3(mfn << 12);
   flushIfPending();

@@ -5,7 +5,7 @@
 // iret ends the batch and its result becomes the multicall's own (RAX as the iret left it).
 // Invariant: the in-multicall flag is always cleared on return.
 import { isPv64 } from './domain';
-import { guestReadLong, guestWriteLong, guestFault, beginGuestAccess } from './guest-mem';
+import { guestReadLong, guestReadSpan, guestWriteLong, guestFault, beginGuestAccess } from './guest-mem';
 import { guestRangeOk } from './mm';
 import { dispatch, HYPERCALL_NO_RETURN } from './hypercall';
 import { EINVAL, EFAULT, ENOSYS } from './errno';
@@ -15,6 +15,11 @@ const HYPERVISOR_iret: u64 = 23;
 const HYPERCALL_TABLE_SIZE: u64 = 64;
 
 let inMulticall: bool = false;
+
+/** Field `i` (an unsigned long) of an entry at host address `h`. */
+@inline function longAt(h: u32, i: u32, pv64: bool): u64 {
+  return pv64 ? load<u64>(h + i * 8) : <u64>load<u32>(h + i * 4);
+}
 
 export function doMulticall(list: u64, nrArg: u64): i64 {
   if (inMulticall) return -EINVAL; // "multicall reentry is disallowed"
@@ -28,12 +33,19 @@ export function doMulticall(list: u64, nrArg: u64): i64 {
   for (let i: u64 = 0; i < nr; i++) {
     const e = list + i * size;
     beginGuestAccess();
-    const op = guestReadLong(e, pv64);
-    const a0 = guestReadLong(e + 2 * w, pv64);
-    const a1 = guestReadLong(e + 3 * w, pv64);
-    const a2 = guestReadLong(e + 4 * w, pv64);
-    const a3 = guestReadLong(e + 5 * w, pv64);
-    const a4 = guestReadLong(e + 6 * w, pv64);
+    let op: u64 = 0, a0: u64 = 0, a1: u64 = 0, a2: u64 = 0, a3: u64 = 0, a4: u64 = 0;
+    const h = guestReadSpan(e, <u32>size); // the usual case: one translation for the whole entry
+    if (h != 0) {
+      op = longAt(h, 0, pv64);
+      a0 = longAt(h, 2, pv64); a1 = longAt(h, 3, pv64); a2 = longAt(h, 4, pv64); a3 = longAt(h, 5, pv64); a4 = longAt(h, 6, pv64);
+    } else if (!guestFault) { // it crosses a page: field by field
+      op = guestReadLong(e, pv64);
+      a0 = guestReadLong(e + 2 * w, pv64);
+      a1 = guestReadLong(e + 3 * w, pv64);
+      a2 = guestReadLong(e + 4 * w, pv64);
+      a3 = guestReadLong(e + 5 * w, pv64);
+      a4 = guestReadLong(e + 6 * w, pv64);
+    }
     if (guestFault) { rc = -EFAULT; break; }
     const result = op < HYPERCALL_TABLE_SIZE ? dispatch(op, a0, a1, a2, a3, a4) : -ENOSYS;
     if (result == HYPERCALL_NO_RETURN) { rc = result; break; } // the domain crashed: nothing more to do

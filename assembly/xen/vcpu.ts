@@ -24,7 +24,7 @@ export function inGuestKernel(): bool {
 }
 
 /** Loads a page-table base: selects its shadow (mmu/shadow.ts), or flushes the TLB with shadows off. */
-export function loadCr3(ma: u64): void {
+@inline export function loadCr3(ma: u64): void {
   if (load<u64>(CPU_BASE + CPU_CR3) != ma) {
     store<u64>(CPU_BASE + CPU_CR3, ma);
     shadowSwitch(ma);
