@@ -3,7 +3,7 @@
 // Prints instructions retired, wall time of the run() calls, M instructions/s, and a digest of the
 // console and the final registers, so runs with different switches can be checked to agree.
 // Usage: npx tsx bench/linux-boot.ts [--wasm build/xenwasm.wasm] [--max 4000000000]
-//          [--decode-cache on|off] [--code-page-cache on|off] [--tlb on|off] [--shadows on|off] [--trace on|off] [--quiet]
+//          [--decode-cache on|off] [--decoded-runs on|off] [--code-page-cache on|off] [--tlb on|off] [--shadows on|off] [--trace on|off] [--quiet]
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Vm } from '../workers/vm.ts';
@@ -27,6 +27,7 @@ const max = Number(opt('max', '4000000000'));
 const quiet = argv.includes('--quiet');
 const switches: [string, number | undefined][] = [
   ['setDecodeCache', onOff('decode-cache')],
+  ['setDecodedRuns', onOff('decoded-runs')],
   ['setCodePageCache', onOff('code-page-cache')],
   ['setTlbEnabled', onOff('tlb')],
   ['setShadowPageTables', onOff('shadows')],

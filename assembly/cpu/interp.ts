@@ -119,17 +119,23 @@ export function execute(budget: u32): u32 {
   let n: u32 = 0;
   while (n < budget) {
     stepInsn(cached);
-    if (traceInstructions) traceEvent(TRACE_KIND_INSN, ipStart, 0);
-    if (faultVector != FAULT_NONE) {
-      setRip(ipStart);
-      deliverFault();
-      refreshMode();
-    } else {
-      n++;
-    }
+    n = finishInsn(n);
     if (stopRequested) break;
   }
   return n;
+}
+
+/**
+ * After one instruction through beginInsn()/endInsn(): records it in the trace ring, then delivers
+ * its fault (RIP back on it) or counts it. Returns the new retired count.
+ */
+@inline function finishInsn(retired: u32): u32 {
+  if (traceInstructions) traceEvent(TRACE_KIND_INSN, ipStart, 0);
+  if (faultVector == FAULT_NONE) return retired + 1;
+  setRip(ipStart);
+  deliverFault();
+  refreshMode();
+  return retired;
 }
 
 /**
@@ -146,14 +152,7 @@ export function execute(budget: u32): u32 {
     } else {
       if (faultVector == FAULT_NONE) dispatch();
       endInsn(faultVector == FAULT_NONE);
-      if (traceInstructions) traceEvent(TRACE_KIND_INSN, ipStart, 0);
-      if (faultVector != FAULT_NONE) {
-        setRip(ipStart);
-        deliverFault();
-        refreshMode();
-      } else {
-        n++;
-      }
+      n = finishInsn(n);
     }
     if (stopRequested) break;
   }
@@ -241,14 +240,7 @@ export function step(): void {
 /** One instruction at the current REP limit: true when it retired, false when it faulted (delivered). */
 function stepOne(): bool {
   stepInsn(optDecodeCache);
-  if (traceInstructions) traceEvent(TRACE_KIND_INSN, ipStart, 0);
-  if (faultVector != FAULT_NONE) {
-    setRip(ipStart);
-    deliverFault();
-    refreshMode();
-    return false;
-  }
-  return true;
+  return finishInsn(0) != 0;
 }
 
 /**
