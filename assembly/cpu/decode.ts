@@ -105,6 +105,9 @@ export let modeKeyHi: u64 = <u64>2 << 32;
 // ---- Runs of decoded instructions (interp.ts runDecoded) ----
 /** IP of the instruction that starts at wasm offset `h` of the current fetch page. */
 @inline export function ipAt(h: u32): u64 { return (<u64>h + fetchDelta) & ipMask; }
+/** The two parts of ipAt(): IP = (h + ipDelta()) & ipMaskNow() (a run keeps them in locals). */
+@inline export function ipDelta(): u64 { return fetchDelta; }
+@inline export function ipMaskNow(): u64 { return ipMask; }
 /**
  * The end of the fetchable part of the fetch page. An instruction at wasm offset h < fetchPageEnd(),
  * right after one that fell through or branched within the page, while the TLB generation is

@@ -20,7 +20,7 @@ import { profiling, profNoteMode, profSetRetired } from '../debug/profile';
 import { transNoteMode } from '../debug/transitions';
 import {
   beginInsn, endInsn, fetch8, setModeCache, invalidateFetchCache, ipStart, mode64, opSize, ripWritten,
-  fetchCursor, skipFetched, ipAt, fetchPageEnd, faultedAt, modeKeyHi,
+  fetchCursor, skipFetched, ipDelta, ipMaskNow, fetchPageEnd, faultedAt, modeKeyHi,
   lockPfx, rex, prefixOpSize, prefixAdSize, prefixSeg, prefixRep, prefixLock, prefixRex,
 } from './decode';
 import { setRepLimit } from './string';
@@ -166,24 +166,31 @@ export function execute(budget: u32): u32 {
  * lasts (no fast op reads them: they use ipNow(), jumpTo() and branchInPage()); they are set when it
  * ends, at a fault (RIP = the faulting instruction), a jump out of the page (RIP = its target, set by
  * jumpTo), or a fall-through (RIP = the next instruction). Returns the new retired count.
- * What fast ops cannot change is read once: the page end, the decode key's high bits, the trace
- * head (published before anything else may trace). The TLB generation is compared per instruction.
+ * What fast ops cannot change is read once: the page end, the decode key's high bits, the IP delta
+ * and mask, the trace head (published before anything else may trace). The TLB generation is compared
+ * per instruction. The budget is a countdown (`left`); the page-end test is folded into the length
+ * test (a fall-through or an in-page branch never leaves h past the end, so `len - 1 >= end - h`
+ * unsigned catches len 0, a page crossing and a CS-limit cut at once).
  * Fast ops never request a stop (only the byte decoder's instructions and fault delivery do).
  */
 @inline function runDecoded(first: u32, retired: u32, budget: u32): u32 {
   let e = first;
-  let n = retired;
   let len = <u32>load<u8>(e, DCE_LEN);
   let h = fetchCursor() - len;
   const end = fetchPageEnd();
   const gen = tlbGeneration;
   const keyHi = keyHigh(modeKeyHi);
   const tracing = traceInstructions;
-  const runs = optDecodedRuns && optCodePageCache; // either switch off: runs of one instruction
+  const delta = ipDelta();
+  const mask = ipMaskNow();
+  // The retired count the run stops at (runs of one with either switch off), and how many more
+  // instructions it may retire after the current one.
+  const stop = optDecodedRuns && optCodePageCache ? budget : retired + 1;
+  let left: u32 = stop - retired - 1;
   let th = tracing ? traceHead() : 0;
   while (true) {
     execDecoded(e);
-    if (tracing) traceInsnAt(th++, ipAt(h));
+    if (tracing) traceInsnAt(th++, (<u64>h + delta) & mask);
     if (faultVector != FAULT_NONE) {
       if (tracing) traceSetHead(th);
       endInsn(false);
@@ -191,22 +198,23 @@ export function execute(budget: u32): u32 {
       setRip(ipStart);
       deliverFault();
       refreshMode();
-      return n;
+      return stop - left - 1;
     }
-    n++;
-    if (ripWritten || !runs) break; // a jump out of the page: RIP is its target
-    const next = fetchCursor();
-    if (n >= budget || next >= end || tlbGeneration != gen) break;
+    if (ripWritten || left == 0) break; // a jump out of the page: RIP is its target
+    const next = fetchCursor(); // <= end: a fall-through stays in the page, branchInPage() too
+    if (tlbGeneration != gen) break;
     e = next == h + len ? entryAfter(e, len) : entryFor(next);
     h = next;
     if (load<u64>(e, DCE_KEY) != (<u64>h | keyHi)) break; // not decoded yet: decodedEntry() will
     len = <u32>load<u8>(e, DCE_LEN);
-    if (len == 0 || h + len > end) break; // the byte decoder's, or cut by the CS limit (#GP there)
+    // len 0: the byte decoder's; h + len > end: past the page or cut by the CS limit (#GP there).
+    if (len - 1 >= end - h) break;
     skipFetched(len);
+    left--;
   }
   if (tracing) traceSetHead(th);
   endInsn(true);
-  return n;
+  return stop - left;
 }
 
 /**

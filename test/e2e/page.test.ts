@@ -196,7 +196,9 @@ describe.runIf(chrome !== undefined)('the page in Chromium', { timeout: BOOT_TIM
     await page.locator('#domain-1 .xterm').click();
     await page.keyboard.type('typed in chromium');
     await page.keyboard.press('Enter');
-    const h = await wait('the echo', (x) => x.console.includes('console input: typed in chromium'));
+    // The echo and the guest's verdict reach the console in separate flushes: wait for both.
+    const h = await wait('the echo and the verdict', (x) => x.console.includes('console input: typed in chromium') &&
+      x.console.includes('Test result: '));
     expect(h.console).toContain('Test result: SUCCESS');
   });
 
