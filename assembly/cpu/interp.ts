@@ -1,7 +1,8 @@
 // The interpreter's entry points (execute, step, refreshMode, loadSegment, invalidateCodeCaches,
 // translationsChanged) and the one-byte opcode map (Intel SDM vol. 2, appendix A, table A-2), one
 // case per opcode value so it compiles to a single br_table. Prefixes are cases that loop back for
-// the next byte. With the decode cache on (options.ts), pre-decoded instructions run in fast-ops.ts.
+// the next byte. With the decode cache on (options.ts), pre-decoded instructions run in fast-ops.ts,
+// in runs of consecutive decoded instructions (runDecoded, docs/how-it-works.md "The decode cache").
 // Fault protocol (cpu/fault.ts): a faulting instruction returns early; the loop puts RIP back on it
 // and calls platform.deliverFault(); otherwise RIP moves past it unless the instruction wrote RIP.
 import {
@@ -27,10 +28,11 @@ import { setRepLimit } from './string';
 import { updateAlignCheck } from './flags';
 import { REP_CHUNK, optDecodeCache, optDecodedRuns, optCodePageCache } from './options';
 import { decodedEntry } from './predecode';
-import { DCE_KEY, DCE_LEN, entryFor, entryAfter, keyHigh } from './decode-cache';
+import {
+  DCE_KEY, DCE_LEN, entryFor, entryAfter, keyHigh, invalidateAll as invalidateDecodeCache,
+} from './decode-cache';
 import { tlbGeneration } from '../mmu/tlb';
 import { execDecoded } from './fast-ops';
-import { invalidateAll as invalidateDecodeCache } from './decode-cache';
 import {
   ALU_EbGb, ALU_EvGv, ALU_GbEb, ALU_GvEv, ALU_ALIb, ALU_eAXIz, GRP1_EbIb, GRP1_EvIz, GRP1_EvIb,
   TEST_EG, TEST_AI, INCDEC_reg, ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP,
@@ -118,7 +120,7 @@ export function execute(budget: u32): u32 {
   if (cached) return runLoopCached(budget);
   let n: u32 = 0;
   while (n < budget) {
-    stepInsn(cached);
+    stepInsn(false);
     n = finishInsn(n);
     if (stopRequested) break;
   }
