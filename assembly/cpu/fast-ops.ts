@@ -8,7 +8,7 @@
 // points past the instruction, so ipNow() is the next instruction's IP.
 import { CPU_BASE, CPU_GPR } from '../layout';
 import { faulted } from './fault';
-import { mode64, spMask, ipNow, jumpTo, branchInPage } from './decode';
+import { mode64, ipNow, jumpTo, branchInPage } from './decode';
 import {
   segLinearQuick, readQuick, writeQuick, readForWriteQuick, writeBackQuick, SEG_READ, SEG_WRITE,
 } from './modrm';
@@ -18,8 +18,7 @@ import {
 } from './alu';
 import { shiftOp } from './shift';
 import { imulN, mulOverflow } from './muldiv';
-import { spAdd, setSp } from './stack';
-import { SS } from './state';
+import { spAdd, pushInline, stackPeekInline } from './stack';
 import { nearJump, targetOk, callAbsolute } from './control';
 import {
   DCE_G, DCE_E, DCE_X, DCE_SCALE, DCE_SEG, DCE_DISP, DCE_AUX, DCE_IMM, BASE_RIP, SEG_STACK_BASE,
@@ -35,7 +34,6 @@ import { DCE_OP } from './decode-cache';
 
 const GPR: u32 = CPU_BASE + CPU_GPR;
 const RCX_OFF: u32 = 8;
-const RSP_OFF: u32 = 32;
 
 // ---- Operands ----
 /** Register at GPR byte offset `off`, at operand size (byte offsets of AH..BH work for size 1). */
@@ -262,22 +260,6 @@ function cmov(e: u32, size: u32, isMem: bool): void {
 }
 
 // ---- Control transfer and stack ----
-/** stack.ts push() through the quick paths: false with the fault raised (rSP unchanged). */
-@inline function pushQuick(v: u64, size: u32): bool {
-  const sp = (load<u64>(GPR + RSP_OFF) - <u64>size) & spMask;
-  const lin = segLinearQuick(SS, sp, size, SEG_WRITE, true);
-  if (faulted()) return false;
-  writeQuick(lin, v, size);
-  if (faulted()) return false;
-  setSp(sp);
-  return true;
-}
-/** stack.ts stackPeek(0, size) through the quick paths. */
-@inline function peekQuick(size: u32): u64 {
-  const lin = segLinearQuick(SS, load<u64>(GPR + RSP_OFF) & spMask, size, SEG_READ, true);
-  if (faulted()) return 0;
-  return readQuick(lin, size);
-}
 @inline function relTarget(e: u32): u64 {
   const t = ipNow() + fImm(e);
   return mode64 ? t : t & 0xffffffff;
@@ -291,7 +273,7 @@ function callRel(e: u32): void {
   const next = ipNow();
   const t = relTarget(e);
   if (!targetOk(t)) return;
-  if (!pushQuick(next, size)) return;
+  if (!pushInline(next, size)) return;
   jumpTo(t);
 }
 function callAbs(e: u32, isMem: bool): void {
@@ -307,7 +289,7 @@ function jmpAbs(e: u32, isMem: bool): void {
 }
 function ret(): void {
   const size = stackSize();
-  const t = peekQuick(size);
+  const t = stackPeekInline(0, size);
   if (faulted()) return;
   if (!targetOk(t)) return;
   spAdd(<u64>size);
@@ -315,7 +297,7 @@ function ret(): void {
 }
 function popR(e: u32): void {
   const size = stackSize();
-  const v = peekQuick(size);
+  const v = stackPeekInline(0, size);
   if (faulted()) return;
   spAdd(<u64>size);
   wr(fE(e), v, size); // POP rSP: the loaded value wins over the increment
@@ -448,9 +430,9 @@ function popR(e: u32): void {
     case OP_JMP + 0: jumpRel(e); return;
     case OP_CALL + 0: callRel(e); return;
     case OP_RET + 0: ret(); return;
-    case OP_PUSH_R + 0: pushQuick(rd(fE(e), stackSize()), stackSize()); return; // PUSH rSP pushes the old value
+    case OP_PUSH_R + 0: pushInline(rd(fE(e), stackSize()), stackSize()); return; // PUSH rSP pushes the old value
     case OP_POP_R + 0: popR(e); return;
-    case OP_PUSH_I + 0: pushQuick(fImm(e) & maskOfSize(stackSize()), stackSize()); return;
+    case OP_PUSH_I + 0: pushInline(fImm(e) & maskOfSize(stackSize()), stackSize()); return;
     case OP_CALL_R + 0: callAbs(e, false); return;
     case OP_JMP_R + 0: jmpAbs(e, false); return;
     case OP_CALL_M + 0: callAbs(e, true); return;

@@ -12,6 +12,7 @@ import {
 import { opSize, mode64, spMask, fetch16, fetch8, fetchS8, fetchImm } from './decode';
 import {
   decodeModrmByte, readE, writeE, readSeg, writeSeg, probeWriteSeg, getRegN, setRegN,
+  segLinearQuick, readQuick, writeQuick, SEG_READ, SEG_WRITE,
 } from './modrm';
 import { getFlags, setFlags, maskOfSize } from './flags';
 
@@ -27,16 +28,24 @@ import { getFlags, setFlags, maskOfSize } from './flags';
 }
 
 /** Pushes `size` bytes; false with the fault raised (rSP unchanged). */
-export function push(v: u64, size: u32): bool {
+export function push(v: u64, size: u32): bool { return pushInline(v, size); }
+/** Reads `size` bytes at rSP + delta (does not pop). */
+export function stackPeek(delta: u64, size: u32): u64 { return stackPeekInline(delta, size); }
+/** push(), inline (the decoded-instruction executor, cpu/fast-ops.ts, uses it so). */
+@inline export function pushInline(v: u64, size: u32): bool {
   const sp = (getReg64(RSP) - <u64>size) & spMask;
-  writeSeg(SS, sp, v, size, true);
+  const lin = segLinearQuick(SS, sp, size, SEG_WRITE, true);
+  if (faulted()) return false;
+  writeQuick(lin, v, size);
   if (faulted()) return false;
   setSp(sp);
   return true;
 }
-/** Reads `size` bytes at rSP + delta (does not pop). */
-export function stackPeek(delta: u64, size: u32): u64 {
-  return readSeg(SS, (getReg64(RSP) + delta) & spMask, size, true);
+/** stackPeek(), inline. */
+@inline export function stackPeekInline(delta: u64, size: u32): u64 {
+  const lin = segLinearQuick(SS, (getReg64(RSP) + delta) & spMask, size, SEG_READ, true);
+  if (faulted()) return 0;
+  return readQuick(lin, size);
 }
 /** Adds delta to rSP at the stack address size. */
 @inline export function spAdd(delta: u64): void { setSp((getReg64(RSP) + delta) & spMask); }
