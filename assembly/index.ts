@@ -2,6 +2,7 @@
 // memory, calls coreInit, lets the domain builder write the start-of-day state, calls domainStart,
 // then run() in slices. Every other exchange goes through linear memory (layout.ts).
 // Invariants: no allocation on the run() path; run() always returns with no fault pending.
+import { setOptJit, setJitThreshold as setJitThresholdValue, jitForgetAll } from './cpu/jit';
 import {
   AS_RESERVED_SIZE, CPU_BASE, VCPU_STRIDE, DOM_BASE, DOM_SIZE, CNT_BASE, CNT_SIZE, EXIT_BASE, EXIT_SIZE,
   HVC_BASE, HVC_SIZE, TRACE_BASE, TRACE_SIZE, TLB_BASE, TLB_SIZE, FRAME_TYPE_BASE, FRAME_TYPE_SIZE, M2P_BASE,
@@ -177,12 +178,20 @@ export function currentTimeNs(): f64 { return <f64>systemTimeNs(); }
 
 // ---- Switches (design.md: every optimisation can be turned off to bisect a wrong result) ----
 export function setTlbEnabled(on: u32): void { tlbSetEnabled(on != 0); }
-export function setInstructionTrace(on: u32): void { setTraceInstructions(on != 0); }
+export function setInstructionTrace(on: u32): void {
+  setTraceInstructions(on != 0);
+  jitForgetAll(); // compiled blocks record instructions or not as the switch was when they were compiled
+}
 export function setCodePageCache(on: u32): void { setOptCodePageCache(on != 0); }
 export function setFastRepString(on: u32): void { setOptFastRepString(on != 0); }
 export function setDecodeCache(on: u32): void { setOptDecodeCache(on != 0); }
 /** Runs of decoded instructions (cpu/interp.ts runDecoded); 0 runs each decoded instruction on its own. */
 export function setDecodedRuns(on: u32): void { setOptDecodedRuns(on != 0); }
+/** Compiled blocks (cpu/jit.ts): 0 interprets everything; the threshold is how often a start is seen first. */
+export function setJit(on: u32): void { setOptJit(on != 0); }
+export function setJitThreshold(n: u32): void { setJitThresholdValue(n); }
+/** What compiled blocks call (workers/jit/compile.ts imports them). */
+export { jitExec, jitCF, jitCond } from './cpu/jit';
 /** The transitions ring for the page's privilege view (debug/transitions.ts): off by default. */
 export function setTransitionsRecording(on: u32): void { setTransitions(on != 0); }
 

@@ -167,6 +167,9 @@ export const CNT_SHADOW_RESETS: u32 = 0x088; // every shadow dropped at once (sw
 export const CNT_LOGDIRTY_MARKS: u32 = 0x090; // first writes to a clean page while log-dirty mode is on
 export const CNT_AUDITS: u32 = 0x098; // audit() runs
 export const CNT_AUDIT_ERRORS: u32 = 0x0a0; // disagreements audit() found, summed over runs
+export const CNT_JIT_BLOCKS: u32 = 0x0a8; // blocks compiled to wasm (cpu/jit.ts)
+export const CNT_JIT_ENTRIES: u32 = 0x0b0; // calls of compiled blocks
+export const CNT_JIT_FAILURES: u32 = 0x0b8; // blocks the host could not compile
 export const CNT_HYPERCALL: u32 = 0x400; // 64 x u64: calls by hypercall number
 export const CNT_EXCEPTION: u32 = 0x600; // 32 x u64: exceptions by vector
 export const CNT_HYPERCALL_MAX: u32 = 64;
@@ -319,6 +322,26 @@ export const TRANS_F_UPCALL: u32 = 2; // an event upcall was delivered on the wa
 export const TRANS_F_STOPPED: u32 = 4; // the domain crashed or shut down
 export const TRANS_F_FAULTED: u32 = 8; // refused: the instruction raised a fault instead (the next entry delivers it)
 export const TRANS_NO_SUB: u32 = 0xffff;
+
+// Compiled blocks (cpu/jit.ts, workers/jit/): per decode-cache slot a u32 (JIT_MAP: 0..threshold =
+// times seen as a block start, JIT_NEVER, or JIT_COMPILED | table index), the entry list of a block
+// being compiled (JIT_LIST, JIT_MAX_BLOCK u32 entry addresses) and the exit record a block leaves.
+export const JIT_BASE: u32 = 0xd80000;
+export const JIT_SIZE: u32 = 0x11000;
+export const JIT_MAP: u32 = 0x00000; // DC entries x u32
+export const JIT_EXIT_KIND: u32 = 0x10000; // u32: JIT_EXIT_* (how the block ended)
+export const JIT_EXIT_H: u32 = 0x10004; // u32: wasm offset of the instruction the exit names
+export const JIT_EXIT_RIP: u32 = 0x10008; // u64: JIT_EXIT_JUMP's target
+export const JIT_TLB_TAG: u32 = 0x10010; // u64: mmu/tlb.ts tlbTag, mirrored for compiled blocks' inline TLB lookups
+export const JIT_TLB_SALT: u32 = 0x10018; // u32: mmu/tlb.ts tlbSalt, mirrored likewise
+export const JIT_LIST: u32 = 0x10100; // u32 entry addresses of the block being compiled
+export const JIT_MAX_BLOCK: u32 = 64; // instructions per block at most
+export const JIT_COMPILED: u32 = 0x80000000;
+export const JIT_NEVER: u32 = 0x7fffffff;
+export const JIT_EXIT_NEXT: u32 = 1; // every instruction retired: continue at JIT_EXIT_H
+export const JIT_EXIT_HELPER: u32 = 2; // the last one ran in the interpreter, which set RIP or the fetch cursor
+export const JIT_EXIT_FAULT: u32 = 3; // the instruction at JIT_EXIT_H faulted (not retired)
+export const JIT_EXIT_JUMP: u32 = 4; // the Jcc/JMP at JIT_EXIT_H (not counted yet) leaves the page for JIT_EXIT_RIP
 
 // ---- Guest machine memory: MFN n is at GUEST_RAM_BASE + n * PAGE_SIZE --------------------------
 export const GUEST_RAM_BASE: u32 = 0x1000000;

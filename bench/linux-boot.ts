@@ -3,7 +3,7 @@
 // Prints instructions retired, wall time of the run() calls, M instructions/s, and a digest of the
 // console and the final registers, so runs with different switches can be checked to agree.
 // Usage: npx tsx bench/linux-boot.ts [--wasm build/xenwasm.wasm] [--max 4000000000]
-//          [--decode-cache on|off] [--decoded-runs on|off] [--code-page-cache on|off] [--tlb on|off] [--shadows on|off] [--trace on|off] [--quiet]
+//          [--decode-cache on|off] [--decoded-runs on|off] [--jit on|off] [--code-page-cache on|off] [--tlb on|off] [--shadows on|off] [--trace on|off] [--quiet]
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Vm } from '../workers/vm.ts';
@@ -28,6 +28,7 @@ const quiet = argv.includes('--quiet');
 const switches: [string, number | undefined][] = [
   ['setDecodeCache', onOff('decode-cache')],
   ['setDecodedRuns', onOff('decoded-runs')],
+  ['setJit', onOff('jit')],
   ['setCodePageCache', onOff('code-page-cache')],
   ['setTlbEnabled', onOff('tlb')],
   ['setShadowPageTables', onOff('shadows')],
@@ -67,5 +68,6 @@ console.log(JSON.stringify({
   wasm: wasmPath, switches: Object.fromEntries(switches.filter(([, v]) => v !== undefined)),
   exit: exit.state, message: exit.message?.slice(0, 80), instructions: stats.instructions,
   wall_ms: Math.round(stats.wall_ms), cpu_ms: Math.round((cpu.user + cpu.system) / 1000), mips: stats.mips, tlb_misses: stats.tlb_misses, page_walks: stats.page_walks, tlb_flushes: stats.tlb_flushes, shadow_hits: stats.shadow_hits,
+  jit_blocks: stats.jit_blocks, jit_compile_ms: stats.jit_compile_ms,
   digest: hash.digest('hex').slice(0, 16),
 }));

@@ -10,6 +10,7 @@
 // disturb far less than wall time. Each figure is the median of --rounds turns, with min and max. Usage:
 //   npx tsx bench/profiler-overhead.ts [--rounds 7] [--iters 200000] [--loop 30000000] [--only cpu|guests]
 //                                      [--benches hypercall,event,ptupdate]
+import { jitHost } from '../workers/jit/host.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Vm } from '../workers/vm.ts';
@@ -56,9 +57,12 @@ function cpuMs(): number {
 function cpuLoopMips(module: WebAssembly.Module): number {
   const pages = Math.ceil((L.GUEST_RAM_BASE + (64 + L.XEN_EXTRA_FRAMES) * L.PAGE_SIZE) / L.WASM_PAGE);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  let ex: unknown;
+  const jit = jitHost(memory, () => ex);
   const x = new WebAssembly.Instance(module, {
-    env: { memory, profNow: () => performance.now() * 1e6, abort: () => { throw new Error('core abort'); } },
+    env: { memory, jitCompile: jit.jitCompile, profNow: () => performance.now() * 1e6, abort: () => { throw new Error('core abort'); } },
   }).exports as Record<string, (...a: number[]) => number>;
+  ex = x;
   x.coreInit(64, L.XEN_EXTRA_FRAMES);
   x.setInstructionTrace(0);
   const view = new DataView(memory.buffer);

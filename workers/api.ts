@@ -62,6 +62,8 @@ export interface OptimisationSwitches {
   decodeCache?: boolean;
   /** Runs of decoded instructions without per-instruction bookkeeping (needs decodeCache). */
   decodedRuns?: boolean;
+  /** Compiling hot blocks of decoded instructions to wasm (docs/jit.md; needs decodeCache and decodedRuns). */
+  jit?: boolean;
 }
 
 export type DomainState = 'built' | 'running' | 'paused' | 'shutdown' | 'crashed' | 'destroyed';
@@ -112,7 +114,16 @@ export interface MmuCounters {
   audit_errors: number;
 }
 
-export interface DomainStats extends MmuCounters {
+/** Compiled blocks (docs/jit.md): blocks compiled, calls of them, blocks the compiler refused, and
+ *  the host's wall time compiling. */
+export interface JitCounters {
+  jit_blocks: number;
+  jit_entries: number;
+  jit_failures: number;
+  jit_compile_ms: number;
+}
+
+export interface DomainStats extends MmuCounters, JitCounters {
   state: DomainState;
   instructions: number;
   /** Wall-clock milliseconds spent running guest code. */

@@ -4,6 +4,7 @@
 // nextTimerNs, and the grant exports the host backends use). Invariant: the memory never grows
 // (initial == maximum), so the views made here stay valid for the instance's whole life; everything
 // is little-endian, as in wasm.
+import { jitHost, type JitHost } from './jit/host.ts';
 import type { Registers } from './api.ts';
 import * as L from './layout.gen.ts';
 import { hypercallName } from './hypercalls.ts';
@@ -33,6 +34,8 @@ export interface CoreExports {
   setShadowPageTables?(on: number): void;
   setDecodeCache?(on: number): void;
   setDecodedRuns?(on: number): void;
+  setJit?(on: number): void;
+  setJitThreshold?(n: number): void;
   /** Shadow page tables (mmu/shadow.ts, audit.ts, log-dirty.ts): see workers/shadow-view.ts. */
   shadowAudit?(): number;
   setShadowAuditAfterPtOps?(on: number): void;
@@ -111,6 +114,8 @@ export class Core {
   readonly view: DataView;
   /** The host clock in ns the core reads while profiling (env.profNow); the profiler may replace it. */
   profileClock: () => number = hostClockNs;
+  /** The block compiler serving this instance (workers/jit/host.ts). */
+  jit?: JitHost;
 
   constructor(readonly memory: WebAssembly.Memory, readonly exports: CoreExports) {
     this.bytes = new Uint8Array(memory.buffer);
@@ -135,9 +140,12 @@ export class Core {
         continue;
       }
       let core: Core | undefined;
+      const jit = jitHost(memory, () => core?.exports);
       const imports = {
         env: {
           memory,
+          // Compiled blocks (assembly/cpu/jit.ts, workers/jit/).
+          jitCompile: jit.jitCompile,
           // The profiler's host clock (assembly/debug/profile.ts), read only while profiling is on.
           profNow: (): number => (core ? core.profileClock() : 0),
           abort(msgPtr: number, filePtr: number, line: number, col: number): never {
@@ -149,6 +157,7 @@ export class Core {
       try {
         const instance = await WebAssembly.instantiate(module, imports);
         core = new Core(memory, instance.exports as unknown as CoreExports);
+        core.jit = jit;
         return core;
       } catch (e) {
         if (!(e instanceof WebAssembly.LinkError)) throw e;

@@ -287,6 +287,7 @@ export class Vm implements VmApi {
     set('shadows', core.exports.setShadowPageTables, switches.shadows);
     set('decodeCache', core.exports.setDecodeCache, switches.decodeCache);
     set('decodedRuns', core.exports.setDecodedRuns, switches.decodedRuns);
+    set('jit', core.exports.setJit, switches.jit);
   }
 
   async pageTables(start: bigint, count: number): Promise<PageTableView> {
@@ -364,6 +365,10 @@ export class Vm implements VmApi {
       logdirty_marks: core.counter(L.CNT_LOGDIRTY_MARKS),
       audits: core.counter(L.CNT_AUDITS),
       audit_errors: core.counter(L.CNT_AUDIT_ERRORS),
+      jit_blocks: core.counter(L.CNT_JIT_BLOCKS),
+      jit_entries: core.counter(L.CNT_JIT_ENTRIES),
+      jit_failures: core.counter(L.CNT_JIT_FAILURES),
+      jit_compile_ms: round(core.jit?.stats().compileMs ?? 0, 3),
       slices: this.slices,
       ...(this.xenstore ? { shutdown_control: this.xenstore.shutdownControl() } : {}),
     };

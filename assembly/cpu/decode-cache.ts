@@ -23,6 +23,7 @@ import {
 } from '../layout';
 import { nrPages } from '../mmu/machine';
 import { RIGHT_WRITE_SUP, RIGHT_WRITE_USER } from '../mmu/tlb';
+import { jitForget, jitForgetAll } from './jit';
 
 /** 2^DC_BITS entries (at least 4096: a frame's window) of DC_ENTRY_SIZE bytes. 64 Ki entries cut the
  *  pre-decodes of the Linux boot from 0.7 % to 0.2 % of its instructions but ran no faster. */
@@ -49,6 +50,8 @@ const GEN_LIMIT: u64 = <u64>1 << 63;
 export let statMisses: u64 = 0;
 export let statFrameDrops: u64 = 0;
 export let statFrameMarks: u64 = 0;
+/** Bumped whenever entries are dropped (a frame or all): a compiled block stops after an instruction that did it. */
+export let codeEpoch: u32 = 0;
 
 @inline export function entryKey(host: u32, modeKeyHi: u64): u64 { return <u64>host | modeKeyHi | genHi; }
 /** The key bits above the host offset (decode mode and generation): entryKey(h, m) == h | keyHigh(m). */
@@ -117,8 +120,9 @@ function dropFrame(page: u32): void {
   const first = slotBase(page);
   for (let i: u32 = 0; i < 4096; i++) {
     const e = DC_TABLE + (((first + i) & (DC_ENTRIES - 1)) << 5);
-    if ((<u32>load<u64>(e) & ~0xfff) == page) store<u64>(e, 0);
+    if ((<u32>load<u64>(e) & ~0xfff) == page) { store<u64>(e, 0); jitForget(e); }
   }
+  codeEpoch++;
 }
 
 /** The frame holding wasm offset `host` was (or is about to be) written by something other than the CPU. */
@@ -151,6 +155,8 @@ export function invalidateAll(): void {
     regionCleared = true;
   }
   genHi += <u64>1 << 34;
+  jitForgetAll();
+  codeEpoch++;
   if (genHi >= GEN_LIMIT || genHi == 0) {
     memory.fill(DC_TABLE, 0, DC_ENTRIES * DC_ENTRY_SIZE);
     genHi = <u64>1 << 34;

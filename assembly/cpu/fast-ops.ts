@@ -441,3 +441,9 @@ function popR(e: u32): void {
     default: return; // op 0 never reaches here (decode-cache.ts hands it to the byte decoder)
   }
 }
+
+/**
+ * execDecoded as a function of its own: the one copy of the switch that step(), the profiled loop and
+ * compiled blocks (cpu/jit.ts jitExec) share, besides the one inlined into interp.ts runDecoded.
+ */
+export function execDecodedOnce(e: u32): void { execDecoded(e); }

@@ -7,7 +7,8 @@
 // and calls platform.deliverFault(); otherwise RIP moves past it unless the instruction wrote RIP.
 import {
   CNT_BASE, CNT_INSTRUCTIONS, MODE_PROT32, MODE_PROT16, MODE_COMPAT, MODE_LONG64, FAULT_NONE,
-  TRACE_KIND_INSN,
+  TRACE_KIND_INSN, JIT_BASE, JIT_EXIT_KIND, JIT_EXIT_H, JIT_EXIT_RIP, JIT_EXIT_FAULT, JIT_EXIT_JUMP, JIT_EXIT_NEXT,
+  JIT_COMPILED,
 } from '../layout';
 import {
   getRip, setRip, getCr0, getEfer, segAttr, segSel, segBase, segLimit, setMode, setCpl, getMode,
@@ -25,14 +26,16 @@ import {
   lockPfx, rex, prefixOpSize, prefixAdSize, prefixSeg, prefixRep, prefixLock, prefixRex,
 } from './decode';
 import { setRepLimit } from './string';
-import { updateAlignCheck } from './flags';
+import { updateAlignCheck, alignCheck } from './flags';
 import { REP_CHUNK, optDecodeCache, optDecodedRuns, optCodePageCache } from './options';
 import { decodedEntry } from './predecode';
 import {
   DCE_KEY, DCE_LEN, entryFor, entryAfter, keyHigh, invalidateAll as invalidateDecodeCache,
 } from './decode-cache';
 import { tlbGeneration } from '../mmu/tlb';
-import { execDecoded } from './fast-ops';
+import { execDecoded, execDecodedOnce } from './fast-ops';
+import { optJit, jitSlot, jitSeen, jitRun } from './jit';
+import { nearJump } from './control';
 import {
   ALU_EbGb, ALU_EvGv, ALU_GbEb, ALU_GvEv, ALU_ALIb, ALU_eAXIz, GRP1_EbIb, GRP1_EvIz, GRP1_EvIb,
   TEST_EG, TEST_AI, INCDEC_reg, ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP,
@@ -190,22 +193,62 @@ export function execute(budget: u32): u32 {
   const stop = optDecodedRuns && optCodePageCache ? budget : retired + 1;
   let left: u32 = stop - retired - 1;
   let th = tracing ? traceHead() : 0;
+  // Compiled blocks (cpu/jit.ts) are looked up at the run's first instruction and at branch targets;
+  // they record their instructions in the trace ring themselves (compiled for the trace setting).
+  const jitOn = optJit && left != 0 && !alignCheck; // blocks access memory without alignment checks
+  let probe = jitOn;
   while (true) {
-    execDecoded(e);
-    if (tracing) traceInsnAt(th++, (<u64>h + delta) & mask);
-    if (faultVector != FAULT_NONE) {
-      if (tracing) traceSetHead(th);
-      endInsn(false);
-      faultedAt(h);
-      setRip(ipStart);
-      deliverFault();
-      refreshMode();
-      return stop - left - 1;
+    let ran = false;
+    if (probe) {
+      let v = load<u32>(jitSlot(e));
+      if (v < JIT_COMPILED) v = jitSeen(e, h, end);
+      if (v >= JIT_COMPILED) {
+        if (tracing) traceSetHead(th); // a block records its instructions itself
+        const r = jitRun(v & ~JIT_COMPILED, delta, left + 1, end);
+        if (tracing) th = traceHead();
+        if (r != 0xffffffff) {
+          ran = true;
+          const kind = load<u32>(JIT_BASE + JIT_EXIT_KIND);
+          const at = load<u32>(JIT_BASE + JIT_EXIT_H);
+          if (kind == JIT_EXIT_FAULT || kind == JIT_EXIT_JUMP) {
+            left -= r; // the instruction at `at` is the current one
+            if (kind == JIT_EXIT_JUMP) nearJump(load<u64>(JIT_BASE + JIT_EXIT_RIP));
+            if (faultVector != FAULT_NONE) {
+              if (tracing) traceSetHead(th);
+              endInsn(false);
+              faultedAt(at);
+              setRip(ipStart);
+              deliverFault();
+              refreshMode();
+              return stop - left - 1;
+            }
+            break; // RIP = the jump's target (the trace head is published after the loop)
+          }
+          left = left + 1 - r; // as if the last instruction of the block were the current one
+          if (kind == JIT_EXIT_NEXT) skipFetched(at - fetchCursor());
+          // JIT_EXIT_HELPER: the fast op that ended the block set RIP or the cursor itself.
+        }
+      }
+    }
+    if (!ran) {
+      execDecoded(e);
+      if (tracing) traceInsnAt(th++, (<u64>h + delta) & mask);
+      if (faultVector != FAULT_NONE) {
+        if (tracing) traceSetHead(th);
+        endInsn(false);
+        faultedAt(h);
+        setRip(ipStart);
+        deliverFault();
+        refreshMode();
+        return stop - left - 1;
+      }
     }
     if (ripWritten || left == 0) break; // a jump out of the page: RIP is its target
     const next = fetchCursor(); // <= end: a fall-through stays in the page, branchInPage() too
     if (tlbGeneration != gen) break;
-    e = next == h + len ? entryAfter(e, len) : entryFor(next);
+    const fell = next == h + len;
+    probe = jitOn && (ran || !fell);
+    e = fell ? entryAfter(e, len) : entryFor(next);
     h = next;
     if (load<u64>(e, DCE_KEY) != (<u64>h | keyHi)) break; // not decoded yet: decodedEntry() will
     len = <u32>load<u8>(e, DCE_LEN);
@@ -261,7 +304,7 @@ function stepOne(): bool {
   beginInsn();
   if (cached) {
     const e = decodedEntry();
-    if (e != 0) execDecoded(e);
+    if (e != 0) execDecodedOnce(e);
     else if (faultVector == FAULT_NONE) dispatch();
   } else {
     dispatch();

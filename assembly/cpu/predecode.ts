@@ -14,6 +14,7 @@
 import { ES, CS, SS, DS, FS, GS, RAX } from './state';
 import { mode64, defSize, modeKeyHi, fetchWindowReady, fetchCursor, fetchWindowEnd, skipFetched } from './decode';
 import { DCE_KEY, DCE_OP, DCE_LEN, markCodeFrame, entryFor, entryKey, countMiss } from './decode-cache';
+import { jitForget } from './jit';
 
 export const BASE_NONE: u32 = 0xff;
 export const BASE_RIP: u32 = 0xfe;
@@ -236,6 +237,7 @@ function predecodeMiss(h: u32, e: u32, key: u64): void {
  */
 export function predecode(host: u32, limit: u32, e: u32, key: u64): void {
   store<u64>(e, key, DCE_KEY);
+  jitForget(e); // a block compiled from the entry this slot held must not run (cpu/jit.ts)
   store<u16>(e, <u16>OP_GENERIC, DCE_OP);
   store<u8>(e, 0, DCE_LEN);
   if (!mode64 && defSize != 4) return; // 16-bit code: the byte decoder

@@ -7,7 +7,7 @@
 // on (mmu/shadow.ts): entries of other address spaces stay and simply do not match.
 // Invariant: an entry grants a right only if the access would succeed without touching the guest
 // page tables (A and D already set). Any change that can remove a right flushes or invalidates it.
-import { TLB_BASE, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_SIZE, CNT_BASE, CNT_TLB_FLUSHES, SHADOW_SLOTS } from '../layout';
+import { TLB_BASE, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_SIZE, CNT_BASE, CNT_TLB_FLUSHES, SHADOW_SLOTS, JIT_BASE, JIT_TLB_TAG, JIT_TLB_SALT } from '../layout';
 
 /** Address-space tags run from 0 (untagged) to SHADOW_SLOTS (mmu/shadow.ts slot + 1). */
 const TLB_MAX_ASID: u32 = SHADOW_SLOTS;
@@ -37,8 +37,15 @@ let tlbSalt: u32 = 0;
 export function tlbSetAsid(asid: u32): void {
   tlbTag = TLB_VALID | (<u64>asid << 1);
   tlbSalt = saltOf(asid);
+  publishTag();
   tlbGeneration++;
 }
+/** Compiled blocks (cpu/jit.ts) look the TLB up inline: they read the tag and salt from memory. */
+function publishTag(): void {
+  store<u64>(JIT_BASE + JIT_TLB_TAG, tlbTag);
+  store<u32>(JIT_BASE + JIT_TLB_SALT, tlbSalt);
+}
+publishTag();
 /** Caches derived from translations (the CPU's fetch page) must look again. */
 export function tlbNewGeneration(): void { tlbGeneration++; }
 

@@ -47,6 +47,7 @@ interface RunOptions {
   shadows: boolean;
   decodeCache: boolean;
   decodedRuns: boolean;
+  jit: boolean;
   audit?: boolean;
   pageTables?: string;
   clock: 'realtime' | 'deterministic';
@@ -82,6 +83,7 @@ export function register(program: Command): void {
     .option('--no-shadows', 'switch the shadow page tables off (a CR3 change flushes the TLB; docs/shadow-page-tables.md)')
     .option('--no-decode-cache', 'switch the decoded-instruction cache off')
     .option('--no-decoded-runs', 'run each decoded instruction on its own (no runs without per-instruction bookkeeping)')
+    .option('--no-jit', 'do not compile hot blocks of decoded instructions to wasm (docs/jit.md)')
     .option('--audit', 'check the TLB and the shadows against the guest page tables after every page-table operation; exit 1 on a disagreement')
     .option('--page-tables <va>', 'at exit, print the guest page-table entries, shadow and TLB entries for VA[,pages] (hex), e.g. 0xffffffff81000000,4')
     .option('--profile', 'print at exit what each hypercall cost: count, mean, p50, p99, share of the run (docs/profiler.md)')
@@ -162,6 +164,7 @@ async function run(kernelArg: string | undefined, options: RunOptions): Promise<
     clock: options.clock,
     switches: {
       tlb: options.tlb, shadows: options.shadows, decodeCache: options.decodeCache, decodedRuns: options.decodedRuns,
+      jit: options.jit,
     },
     auditPageTables: !!options.audit,
   };

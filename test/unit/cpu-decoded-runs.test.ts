@@ -2,7 +2,7 @@
 // instructions that follow one another in a fetch page run back to back and RIP is stored when the
 // run ends. What the guest sees (registers, flags, memory, RIP, exception, error code, CR2, retired
 // count, trace ring) must be what the byte decoder gives with the cache off, and so must runs of one
-// instruction (setDecodedRuns(0), or setCodePageCache(0)). Runs form only over decoded code, so each
+// instruction (setDecodedRuns(0), or setCodePageCache(0)) and compiled blocks (setJit, cpu/jit.ts). Runs form only over decoded code, so each
 // program runs once to decode it (entries checked) before the run under test, through the core's
 // run() export (execute(), as the worker runs it; bareRun single-steps instead).
 import { describe, expect, it } from 'vitest';
@@ -11,13 +11,15 @@ import * as L from '../../workers/layout.gen.ts';
 
 type Mode = 32 | 64;
 /** A setting of the interpreter's switches (cpu/options.ts), 1 on, 0 off. */
-interface Config { name: string; decodeCache: number; decodedRuns: number; codePageCache: number }
+interface Config { name: string; decodeCache: number; decodedRuns: number; codePageCache: number; jitThreshold?: number }
 /** The configurations compared; the first (the byte decoder alone) is the reference the others must match. */
 const CONFIGS: readonly Config[] = [
   { name: 'decode cache off', decodeCache: 0, decodedRuns: 1, codePageCache: 1 },
   { name: 'decode cache on', decodeCache: 1, decodedRuns: 1, codePageCache: 1 },
   { name: 'decode cache on, runs off', decodeCache: 1, decodedRuns: 0, codePageCache: 1 },
   { name: 'code-page cache off', decodeCache: 1, decodedRuns: 1, codePageCache: 0 },
+  // Compiled blocks (cpu/jit.ts): a block start seen once before (the warm-up run) is compiled.
+  { name: 'compiled blocks', decodeCache: 1, decodedRuns: 1, codePageCache: 1, jitThreshold: 1 },
 ];
 /** Each configuration's result (in CONFIGS order) equals the reference's. */
 function expectSameAsReference(results: unknown[], where = ''): void {
@@ -53,6 +55,8 @@ function machine(mode: Mode, cfg: Config, code: Uint8Array = new Uint8Array()): 
   m.core.exports.setDecodeCache(cfg.decodeCache);
   m.core.exports.setDecodedRuns(cfg.decodedRuns);
   m.core.exports.setCodePageCache(cfg.codePageCache);
+  m.core.exports.setJit(cfg.jitThreshold === undefined ? 0 : 1);
+  if (cfg.jitThreshold !== undefined) m.core.exports.setJitThreshold(cfg.jitThreshold);
   configs.set(m, cfg);
   m.load(code);
   return m;

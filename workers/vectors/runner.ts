@@ -4,6 +4,7 @@
 // the code page, data window and registers are reset for each vector.
 import { readFileSync } from 'node:fs';
 import * as L from '../layout.gen.ts';
+import { jitHost } from '../jit/host.ts';
 import {
   compare, hasResult, initialValue, GPR_NAMES, XMM_NAMES, CODE_BASE, WINDOW_BASE, WINDOW_SIZE,
   type Vector, type ActualResult, type Mismatch, type VectorExc, type MemRun,
@@ -33,8 +34,9 @@ export class VectorMachine {
     module ??= new WebAssembly.Module(readFileSync(new URL('../../build/xenwasm.wasm', import.meta.url)));
     const pages = Math.ceil((L.GUEST_RAM_BASE + (BARE_FRAMES + L.XEN_EXTRA_FRAMES) * L.PAGE_SIZE) / L.WASM_PAGE);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const jit = jitHost(memory, () => this.exports);
     const instance = new WebAssembly.Instance(module, {
-      env: { memory, profNow: () => 0, abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`core abort at ${line}:${col}`); } },
+      env: { memory, jitCompile: jit.jitCompile, profNow: () => 0, abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`core abort at ${line}:${col}`); } },
     });
     this.exports = instance.exports as Exports;
     this.view = new DataView(memory.buffer);
