@@ -41,12 +41,13 @@ export function render(entries) {
 }
 
 // The block compiler (workers/jit/compile.ts) reads decoded entries: their field offsets, the fast-op
-// numbers, the ALU operations and the lazy-flag kinds come from the core's sources the same way.
+// numbers, the ALU operations, the lazy-flag kinds and jitExec's status codes come from the core's sources the same way.
 const CONSTANT_SOURCES = [
   ['assembly/cpu/decode-cache.ts', /^(DCE_|DC_ENTRY_SIZE)/],
   ['assembly/cpu/predecode.ts', /^(DCE_|OP_|BASE_|SEG_STACK_BASE)/],
   ['assembly/cpu/alu.ts', /^ALU_(ADD|OR|ADC|SBB|AND|SUB|XOR|CMP)$/],
   ['assembly/cpu/flags.ts', /^CC_/],
+  ['assembly/cpu/jit.ts', /^JX_/],
 ];
 const OPS_OUT = join(root, 'workers/jit/core-constants.gen.ts');
 

@@ -215,11 +215,7 @@ export function execute(budget: u32): u32 {
             if (kind == JIT_EXIT_JUMP) nearJump(load<u64>(JIT_BASE + JIT_EXIT_RIP));
             if (faultVector != FAULT_NONE) {
               if (tracing) traceSetHead(th);
-              endInsn(false);
-              faultedAt(at);
-              setRip(ipStart);
-              deliverFault();
-              refreshMode();
+              runFaulted(at);
               return stop - left - 1;
             }
             break; // RIP = the jump's target (the trace head is published after the loop)
@@ -235,11 +231,7 @@ export function execute(budget: u32): u32 {
       if (tracing) traceInsnAt(th++, (<u64>h + delta) & mask);
       if (faultVector != FAULT_NONE) {
         if (tracing) traceSetHead(th);
-        endInsn(false);
-        faultedAt(h);
-        setRip(ipStart);
-        deliverFault();
-        refreshMode();
+        runFaulted(h);
         return stop - left - 1;
       }
     }
@@ -260,6 +252,15 @@ export function execute(budget: u32): u32 {
   if (tracing) traceSetHead(th);
   endInsn(true);
   return stop - left;
+}
+
+/** A run's instruction at wasm offset h faulted: RIP back on it, and the fault delivered. */
+@inline function runFaulted(h: u32): void {
+  endInsn(false);
+  faultedAt(h);
+  setRip(ipStart);
+  deliverFault();
+  refreshMode();
 }
 
 /**

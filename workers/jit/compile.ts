@@ -159,12 +159,12 @@ class BlockCompiler {
     const c = this.code, x = this.list[i];
     c.i32c(x.addr).i32c(x.h).i32c(x.h + x.len).call(F_EXEC).tee(L_T);
     this.open();
-    // 1 fault: not retired; 3 stale entry: not run, the run loop continues there; 2: retired, stop.
-    c.get(L_T).i32c(1).byte(Op.i32_eq);
+    // JX_FAULT: not retired; JX_STALE: not run, the run loop continues there; JX_EXIT: retired, stop.
+    c.get(L_T).i32c(C.JX_FAULT).byte(Op.i32_eq);
     this.open();
     this.exit(L.JIT_EXIT_FAULT, x.h, i);
     this.close();
-    c.get(L_T).i32c(3).byte(Op.i32_eq);
+    c.get(L_T).i32c(C.JX_STALE).byte(Op.i32_eq);
     this.open();
     if (i === 0) {
       // Nothing ran in this pass: on the first, as if the block had refused to run.
@@ -211,13 +211,9 @@ class BlockCompiler {
   }
 
   private lea(i: number, size: number): void {
-    const c = this.code, x = this.list[i];
-    c.i64c(BigInt(x.disp));
-    if (x.e < 0x80) { this.rd(x.e, 8); c.byte(Op.i64_add); }
-    else if (x.e === C.BASE_RIP) { c.i64c(BigInt(x.h + x.len)).get(P_DELTA).byte(Op.i64_add).i64c(this.ipMask).byte(Op.i64_and, Op.i64_add); }
-    if (x.x < 0x80) { this.rd(x.x, 8); c.i64c(BigInt(x.scale)).byte(Op.i64_shl, Op.i64_add); }
-    if (!this.m64 || size === 4) c.i64c(0xffffffffn).byte(Op.i64_and);
-    c.set(L_S);
+    const x = this.list[i];
+    this.ea(x);
+    this.code.set(L_S);
     this.wrLocal(x.g, L_S, size);
   }
 

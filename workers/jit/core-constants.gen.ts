@@ -98,3 +98,8 @@ export const CC_SHL = 8;
 export const CC_SHR = 9;
 export const CC_SAR = 10;
 export const CC_MUL = 11;
+// assembly/cpu/jit.ts
+export const JX_CONTINUE = 0;
+export const JX_FAULT = 1;
+export const JX_EXIT = 2;
+export const JX_STALE = 3;
